@@ -1,0 +1,533 @@
+"""The KPI engine: compiles catalogue declarations over a cut to SQL through Ibis.
+
+It knows no KPI by name: it reads each KPI's kind (simple, ratio, share,
+growth, product), builds one grouped aggregate query per measure on the
+measure's fact, and assembles the small aggregated results with pandas
+(ratios of summed numerators and denominators, Wilson intervals, growth,
+empty periods). No record is looked at row by row in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from pilotage.catalogue import facts as F
+from pilotage.catalogue.kpis import BY_ID
+from pilotage.catalogue.model import Growth, Kpi, Measure, Product, Ratio, Share, Simple
+from pilotage.engine import periods as P
+from pilotage.errors import InvalidCut, UnknownKpi
+from pilotage.settings import Settings
+from pilotage.store import schema as S
+from pilotage.store.database import Database
+
+Z95 = 1.959963984540054
+SMALL_SAMPLE = 30
+DIMENSIONS = ("rep", "team", "source", "campaign", "segment", "region", "industry",
+              "product", "pipeline", "stage", "kind")
+
+
+# --------------------------------------------------------------------------- the cut
+def _date(v, what: str) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v).strip())
+    except ValueError:
+        raise InvalidCut(f"{what}: {v!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def default_range(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The last 12 months, the current one included."""
+    today = today or dt.date.today()
+    end = P.add_months(today.replace(day=1), 1)
+    return P.add_months(end, -12), end
+
+
+@dataclass(frozen=True)
+class Cut:
+    ids: tuple[str, ...]
+    grain: str | None
+    by: tuple[str, ...]
+    start: dt.date
+    end: dt.date
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def make(cls, ids, *, grain=None, by=None, start=None, end=None, filters=None,
+             settings: Settings | None = None) -> "Cut":
+        ids = tuple([ids] if isinstance(ids, str) else ids)
+        if not ids:
+            raise UnknownKpi("no KPI given: see `pilotage kpis` for the catalogue")
+        for i in ids:
+            if i not in BY_ID:
+                close = [k for k in BY_ID if i.lower() in k or k in i.lower()][:3]
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                raise UnknownKpi(f"unknown KPI {i!r}{hint}: see `pilotage kpis` for the catalogue")
+        if grain is not None and grain not in P.GRAINS:
+            raise InvalidCut(f"unknown grain {grain!r}: expected one of {', '.join(P.GRAINS)}")
+        by = tuple([by] if isinstance(by, str) else (by or ()))
+        by = tuple(b.strip() for part in by for b in part.split(",") if b.strip())
+        d_start, d_end = default_range()
+        start = _date(start, "start") if start is not None else None
+        end = _date(end, "end") if end is not None else None
+        if start is None and end is None:
+            start, end = d_start, d_end
+        elif start is None:
+            start = P.add_months(end, -12)
+        elif end is None:
+            end = max(d_end, start + dt.timedelta(days=1))
+        if end <= start:
+            raise InvalidCut(f"the range is empty: end {end} is not after start {start}")
+        norm_filters = []
+        for dim, vals in (filters or {}).items():
+            vals = (vals,) if isinstance(vals, str) else tuple(vals)
+            norm_filters.append((dim, tuple(str(v) for v in vals)))
+        for i in ids:
+            allowed = dimensions_of(BY_ID[i])
+            for d in by + tuple(d for d, _ in norm_filters):
+                if d not in DIMENSIONS:
+                    raise InvalidCut(f"unknown dimension {d!r}: expected one of {', '.join(DIMENSIONS)}")
+                if d not in allowed:
+                    raise InvalidCut(
+                        f"{i} cannot be cut by {d}: its records carry "
+                        f"{', '.join(allowed) if allowed else 'no dimension (period only)'}")
+        return cls(ids, grain, by, start, end, tuple(norm_filters))
+
+    @property
+    def keys(self) -> list[str]:
+        return (["period"] if self.grain else []) + list(self.by)
+
+
+def measures_of(kpi: Kpi) -> list[Measure]:
+    k = kpi.kind
+    if isinstance(k, Simple):
+        return [k.measure, *k.extras.values()]
+    if isinstance(k, Ratio):
+        def as_tuple(m):
+            return m if isinstance(m, tuple) else (m,)
+        return [*as_tuple(k.numerator), *as_tuple(k.denominator), *k.extras.values()]
+    if isinstance(k, Share):
+        return [k.measure]
+    if isinstance(k, Growth):
+        return measures_of(BY_ID[k.base])
+    return [m for f in k.factors for m in measures_of(BY_ID[f])]
+
+
+def dimensions_of(kpi: Kpi) -> tuple[str, ...]:
+    """The dimensions every fact behind the KPI carries."""
+    sets = [set(F.FACTS[m.fact].dims) for m in measures_of(kpi)]
+    common = set.intersection(*sets) if sets else set()
+    return tuple(d for d in DIMENSIONS if d in common)
+
+
+# --------------------------------------------------------------------------- context
+class Context:
+    """What facts are built from: tables, settings, the period table of the cut."""
+
+    def __init__(self, db: Database, settings: Settings, cut: Cut):
+        self.db, self.settings, self.cut = db, settings, cut
+        self.period_rows = P.periods(cut.start, cut.end, cut.grain, settings.fiscal_year_start,
+                                     settings.week_start)
+        self.periods = ibis.memtable(pd.DataFrame({
+            "period": pd.to_datetime([p[0] for p in self.period_rows]),
+            "p_start": pd.to_datetime([p[1] for p in self.period_rows]),
+            "p_end": pd.to_datetime([p[2] for p in self.period_rows]),
+        }))
+        self._facts: dict[str, ibis.Table] = {}
+        self._rows: dict[str, bool] = _ROWS_CACHE.setdefault(id(db), {})
+        self.warnings: list[str] = []
+
+    def t(self, name: str) -> ibis.Table:
+        return self.db.table(name)
+
+    def has_rows(self, name: str) -> bool:
+        if name not in self._rows:
+            self._rows[name] = bool(self.db.fetchall(f"SELECT EXISTS (SELECT 1 FROM {self.db.q(name)})")[0][0])
+        return self._rows[name]
+
+    def available(self, requires) -> bool:
+        for r in requires:
+            alts = r if isinstance(r, tuple) else (r,)
+            if not any(self.has_rows(a) for a in alts):
+                return False
+        return True
+
+    def fact(self, name: str) -> ibis.Table:
+        if name not in self._facts:
+            self._facts[name] = F.FACTS[name].build(self)
+        return self._facts[name]
+
+    def achieved(self, quotas: ibis.Table) -> ibis.Table:
+        """Per quota: the value of its metric's KPI for the rep over the quota's own period."""
+        metrics = [r[0] for r in quotas.select("metric").distinct().execute().itertuples(index=False)]
+        parts = []
+        for metric in metrics:
+            kpi = BY_ID.get(metric)
+            if kpi is None or not isinstance(kpi.kind, Simple) or kpi.kind.measure.anchor is None:
+                self.warnings.append(f"quotas on {metric!r} are not measured (not a count or sum KPI)")
+                continue
+            m = kpi.kind.measure
+            if not self.available(F.FACTS[m.fact].requires + m.requires):
+                continue
+            f = self.fact(m.fact)
+            if m.where is not None:
+                f = f.filter(m.where(f))
+            q = quotas.filter(quotas.metric == metric)
+            q = q.select(a_quota=q.quota_id, a_rep=q.rep_id, a_start=q.period_start.cast("timestamp"),
+                         a_end=q.period_end.cast("timestamp"))
+            j = f.join(q, [f.rep == q.a_rep, f[m.anchor] >= q.a_start, f[m.anchor] < q.a_end])
+            value = j.count().cast("float64") if m.agg == "count" else j[m.column].sum().cast("float64")
+            parts.append(j.group_by("a_quota").aggregate(achieved=value))
+        if not parts:
+            return ibis.memtable(pd.DataFrame({"a_quota": pd.Series([], dtype="str"),
+                                               "achieved": pd.Series([], dtype="float64")}))
+        out = parts[0]
+        for p in parts[1:]:
+            out = out.union(p)
+        return out
+
+
+_ROWS_CACHE: dict[int, dict[str, bool]] = {}
+
+
+def forget_row_counts(db: Database) -> None:
+    _ROWS_CACHE.pop(id(db), None)
+
+
+# --------------------------------------------------------------------------- measures
+def _filtered(ctx: Context, m: Measure, drop: tuple[str, ...] = ()) -> ibis.Table:
+    t = ctx.fact(m.fact)
+    if m.where is not None:
+        t = t.filter(m.where(t))
+    for dim, vals in ctx.cut.filters:
+        if dim not in drop:
+            t = t.filter(t[dim].cast("string").isin(list(vals)))
+    if m.anchor is not None:
+        a = t[m.anchor].cast("timestamp")
+        t = t.filter(a >= ibis.timestamp(ctx.cut.start.isoformat()), a < ibis.timestamp(ctx.cut.end.isoformat()))
+        if ctx.cut.grain:
+            t = t.mutate(period=P.bucket(a, ctx.cut.grain, ctx.settings.fiscal_year_start,
+                                         ctx.settings.week_start))
+    return t
+
+
+def measure_frame(ctx: Context, m: Measure, drop: tuple[str, ...] = ()) -> pd.DataFrame | None:
+    """The measure aggregated per cut key (None when its tables hold no rows: not available)."""
+    if not ctx.available(F.FACTS[m.fact].requires + m.requires):
+        return None
+    t = _filtered(ctx, m, drop)
+    keys = [k for k in ctx.cut.keys if k not in drop]
+    if m.anchor is None and not ctx.cut.grain:
+        pass  # periodic fact over the single period of the range
+    if m.agg == "count_groups":
+        inner = t.group_by([*keys, m.per]).aggregate(ok=m.having(t))
+        inner = inner.filter(inner.ok)
+        expr = inner.group_by(keys).aggregate(value=inner.count()) if keys else inner.aggregate(value=inner.count())
+        return _execute(expr, keys)
+    if m.agg == "count":
+        value = t.count()
+    elif m.agg == "sum":
+        value = t[m.column].sum().cast("float64")
+    elif m.agg == "count_distinct":
+        value = t[m.column].nunique()
+    elif m.agg == "median":
+        value = t[m.column].cast("float64").median()
+    else:
+        raise ValueError(m.agg)
+    aggs = {"value": value}
+    if "unconverted" in t.columns and m.agg == "sum":
+        aggs["unconverted"] = t.unconverted.cast("int64").sum()
+    expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
+    df = _execute(expr, keys)
+    if "unconverted" in df.columns:
+        n = int(df["unconverted"].fillna(0).sum())
+        if n:
+            ctx.warnings.append(
+                f"{n} record(s) of {m.fact} in another currency have no exchange rate on their date: "
+                f"left out of the sum (add the rates to exchange_rates)")
+        df = df.drop(columns="unconverted")
+    return df
+
+
+def _execute(expr, keys: list[str]) -> pd.DataFrame:
+    df = expr.execute()
+    if "period" in df.columns:
+        df["period"] = pd.to_datetime(df["period"]).dt.normalize().astype("datetime64[ns]")
+    for k in keys:
+        if k != "period":
+            df[k] = df[k].astype("object").where(df[k].notna(), None)
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    return df
+
+
+# --------------------------------------------------------------------------- KPIs
+def _sum_frames(frames: list[pd.DataFrame | None], keys: list[str]) -> pd.DataFrame | None:
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        return None
+    if not keys:
+        return pd.DataFrame({"value": [sum(float(f["value"].fillna(0).sum()) for f in frames)]})
+    out = pd.concat(frames, ignore_index=True)
+    return out.groupby(keys, dropna=False, as_index=False)["value"].sum(min_count=1)
+
+
+def _merge(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], suffixes) -> pd.DataFrame:
+    if not keys:
+        return pd.concat([a.add_suffix(suffixes[0]).reset_index(drop=True),
+                          b.add_suffix(suffixes[1]).reset_index(drop=True)], axis=1)
+    return a.merge(b, on=keys, how="outer", suffixes=suffixes)
+
+
+def _as_measures(m) -> tuple[Measure, ...]:
+    return m if isinstance(m, tuple) else (m,)
+
+
+def kpi_frame(ctx: Context, kpi: Kpi) -> pd.DataFrame | None:
+    """Columns: cut keys, ``value`` and, for ratios, ``num`` and ``den``; None if not available."""
+    keys = ctx.cut.keys
+    k = kpi.kind
+    if isinstance(k, Simple):
+        df = measure_frame(ctx, k.measure)
+        if df is None:
+            return None
+        for name, m in k.extras.items():
+            ex = measure_frame(ctx, m)
+            if ex is not None:
+                df = _merge(df, ex.rename(columns={"value": f"x_{name}"}), keys, ("", ""))
+        return df
+    if isinstance(k, (Ratio, Share)):
+        if isinstance(k, Share):
+            num = measure_frame(ctx, k.measure)
+            den = measure_frame(ctx, k.measure, drop=(k.of,))
+            if num is None or den is None:
+                return None
+            df = num.rename(columns={"value": "num"})
+            den = den.rename(columns={"value": "den"})
+            on = [c for c in keys if c != k.of]
+            df = df.merge(den, on=on, how="left") if on else df.assign(den=float(den["den"].sum()))
+            scale, per_year, extras = 1.0, False, {}
+        else:
+            nums = [measure_frame(ctx, m) for m in _as_measures(k.numerator)]
+            dens = [measure_frame(ctx, m) for m in _as_measures(k.denominator)]
+            if any(f is None for f in nums + dens):
+                return None
+            num, den = _sum_frames(nums, keys), _sum_frames(dens, keys)
+            df = _merge(num.rename(columns={"value": "num"}), den.rename(columns={"value": "den"}), keys, ("", ""))
+            scale, per_year, extras = k.scale, k.per_year, k.extras
+        for name, m in extras.items():
+            ex = measure_frame(ctx, m)
+            if ex is not None:
+                df = _merge(df, ex.rename(columns={"value": f"x_{name}"}), keys, ("", ""))
+        df["num"] = df["num"].fillna(0.0)
+        df["den"] = df["den"].fillna(0.0)
+        df.attrs.update(scale=scale, per_year=per_year)
+        return df
+    if isinstance(k, Growth):
+        return _growth(ctx, k)
+    if isinstance(k, Product):
+        parts = [finish(ctx, BY_ID[f], kpi_frame(ctx, BY_ID[f])) for f in k.factors]
+        if any(p is None for p in parts):
+            return None
+        df = parts[0][[*keys, "value"]]
+        for p in parts[1:]:
+            df = _merge(df, p[[*keys, "value"]], keys, ("", "_r"))
+            df["value"] = df["value"] * df["value_r"]
+            df = df.drop(columns="value_r")
+        return df
+    raise TypeError(k)
+
+
+def _growth(ctx: Context, k: Growth) -> pd.DataFrame | None:
+    base = BY_ID[k.base]
+    cut = ctx.cut
+    keys = cut.keys
+    if cut.grain:
+        first = P.floor(cut.start, cut.grain, ctx.settings.fiscal_year_start, ctx.settings.week_start)
+        earlier_start = P.lag_label(first, cut.grain, k.lag)
+        wide = Cut(cut.ids, cut.grain, cut.by, earlier_start, cut.end, cut.filters)
+        cur = finish(ctx, base, kpi_frame(Context(ctx.db, ctx.settings, wide), base))
+        if cur is None:
+            return None
+        prev = cur[[*keys, "value"]].copy()
+        prev["period"] = prev["period"].map(
+            lambda d: pd.Timestamp(_next_label(d.date(), cut.grain, k.lag, ctx.settings)))
+        df = cur[[*keys, "value"]].rename(columns={"value": "cur"}).merge(
+            prev.rename(columns={"value": "prev"}), on=keys, how="left")
+        df = df[df["period"] >= pd.Timestamp(first)]
+    else:
+        s, e = P.shift_range(cut.start, cut.end, k.lag)
+        cur = finish(ctx, base, kpi_frame(ctx, base))
+        prev = finish(ctx, base, kpi_frame(Context(ctx.db, ctx.settings,
+                                                   Cut(cut.ids, None, cut.by, s, e, cut.filters)), base))
+        if cur is None or prev is None:
+            return None
+        df = _merge(cur[[*keys, "value"]].rename(columns={"value": "cur"}),
+                    prev[[*keys, "value"]].rename(columns={"value": "prev"}), keys, ("", ""))
+    df["cur"] = df["cur"].fillna(0.0)
+    df["num"] = df["cur"] - df["prev"]
+    df["den"] = df["prev"]
+    df.attrs.update(scale=1.0, per_year=False)
+    return df.drop(columns=["cur", "prev"])
+
+
+def _next_label(label: dt.date, grain: str, lag: str, settings: Settings) -> dt.date:
+    """The label whose comparison period is ``label`` (inverse of periods.lag_label)."""
+    if lag == "period":
+        return P.step(label, grain)
+    if grain == "week":
+        return label + dt.timedelta(weeks=52)
+    if grain == "day":
+        return P.add_months(label, 12) if label.day <= 28 else label + dt.timedelta(days=365)
+    return P.add_months(label, 12)
+
+
+def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Fill empty periods and combinations; compute ratio values, intervals and flags."""
+    keys = ctx.cut.keys
+    grid = _grid(ctx)
+    if df is None:
+        out = grid.copy()
+        out["value"] = np.nan
+        return out
+    if keys:
+        if ctx.cut.by:
+            combos = df[list(ctx.cut.by)].drop_duplicates()
+            full = grid.merge(combos, how="cross") if ctx.cut.grain else combos
+        else:
+            full = grid
+        out = full.merge(df, on=keys, how="left")
+    else:
+        out = df.reset_index(drop=True) if len(df) else pd.DataFrame({c: [np.nan] for c in df.columns})
+    if "num" in out.columns:
+        out["num"] = out["num"].fillna(0.0)
+        if isinstance(kpi.kind, Growth):
+            pass
+        else:
+            out["den"] = out["den"].fillna(0.0)
+        scale = df.attrs.get("scale", 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = out["num"] / out["den"].where(out["den"] != 0) * scale
+        if df.attrs.get("per_year"):
+            value = value / _period_years(ctx, out)
+        out["value"] = value.astype("float64")
+        if kpi.is_rate and not isinstance(kpi.kind, Growth):
+            low, high = wilson(out["num"].to_numpy(float), out["den"].to_numpy(float))
+            out["low"], out["high"] = low, high
+        out["small"] = ~(out["den"].abs() >= SMALL_SAMPLE)
+    else:
+        if isinstance(kpi.kind, Simple) and kpi.kind.measure.agg in ("count", "sum", "count_distinct"):
+            out["value"] = out["value"].fillna(0.0)
+    return out
+
+
+def _grid(ctx: Context) -> pd.DataFrame:
+    if ctx.cut.grain:
+        return pd.DataFrame({"period": pd.to_datetime([p[0] for p in ctx.period_rows]).astype("datetime64[ns]")})
+    return pd.DataFrame(index=[0])
+
+
+def _period_years(ctx: Context, out: pd.DataFrame) -> pd.Series:
+    if not ctx.cut.grain:
+        return pd.Series(P.years(ctx.cut.start, ctx.cut.end), index=out.index)
+    lengths = {pd.Timestamp(lbl): P.years(s, e) for lbl, s, e in ctx.period_rows}
+    return out["period"].map(lengths).astype(float)
+
+
+def wilson(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wilson score interval of k successes in n trials (NaN when n = 0).
+
+    centre = (p + z²/2n) / (1 + z²/n); half = z √(p(1−p)/n + z²/4n²) / (1 + z²/n)
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.where(n > 0, n, np.nan)
+        p = np.clip(k / n, 0, 1)
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return centre - half, centre + half
+
+
+# --------------------------------------------------------------------------- public
+def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
+    """One DataFrame: the cut keys, then each KPI's value and its companions."""
+    ctx = Context(db, settings, cut)
+    keys = cut.keys
+    result: pd.DataFrame | None = None
+    for kid in cut.ids:
+        kpi = BY_ID[kid]
+        df = finish(ctx, kpi, kpi_frame(ctx, kpi))
+        cols = {"value": kid}
+        if "num" in df.columns:
+            cols.update(num=f"{kid}_numerator", den=f"{kid}_denominator")
+            cols.update(low=f"{kid}_low", high=f"{kid}_high", small=f"{kid}_small_sample")
+        for c in df.columns:
+            if c.startswith("x_"):
+                cols[c] = f"{kid}_{c[2:]}"
+        part = df[[*keys, *[c for c in cols if c in df.columns]]].rename(columns=cols)
+        if result is None:
+            result = part
+        elif keys:
+            result = result.merge(part, on=keys, how="outer")
+        else:
+            result = pd.concat([result.reset_index(drop=True), part.reset_index(drop=True)], axis=1)
+    if keys:
+        result = result.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
+    result.attrs["warnings"] = list(dict.fromkeys(ctx.warnings))
+    result.attrs["cut"] = cut
+    return result
+
+
+def row_counts(db: Database) -> dict[str, int]:
+    return {t.name: int(db.fetchall(f"SELECT COUNT(*) FROM {db.q(t.name)}")[0][0]) for t in S.TABLES}
+
+
+def explain(db: Database, settings: Settings, cut: Cut, limit: int = 100, offset: int = 0) -> dict:
+    """The formula, the value and the records behind one KPI over a cut (no grain)."""
+    kpi = BY_ID[cut.ids[0]]
+    df = run(db, settings, Cut(cut.ids, None, (), cut.start, cut.end, cut.filters))
+    ctx = Context(db, settings, Cut(cut.ids, None, (), cut.start, cut.end, cut.filters))
+    sections = []
+    seen = set()
+    for role, m in _roles(kpi):
+        key = (m.fact, m.anchor, m.where)
+        if key in seen or not ctx.available(F.FACTS[m.fact].requires + m.requires):
+            continue
+        seen.add(key)
+        t = _filtered(ctx, m)
+        total = int(t.count().execute())
+        rows = t.drop(*[c for c in ("period",) if c in t.columns]).limit(limit, offset=offset).execute()
+        sections.append({"role": role, "fact": m.fact, "anchor": m.anchor, "total": total, "rows": rows})
+    return {"kpi": kpi, "cut": cut, "result": df, "sections": sections}
+
+
+def _roles(kpi: Kpi):
+    k = kpi.kind
+    if isinstance(k, Simple):
+        yield "value", k.measure
+    elif isinstance(k, Ratio):
+        for m in _as_measures(k.numerator):
+            yield "numerator", m
+        for m in _as_measures(k.denominator):
+            yield "denominator", m
+    elif isinstance(k, Share):
+        yield "numerator", k.measure
+    elif isinstance(k, Growth):
+        yield from _roles(BY_ID[k.base])
+    else:
+        for f in k.factors:
+            yield from _roles(BY_ID[f])
+
+
+def is_nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+__all__ = ["Cut", "run", "explain", "wilson", "row_counts", "dimensions_of", "field"]

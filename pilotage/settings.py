@@ -1,0 +1,48 @@
+"""Workspace settings that change the numbers (data contract, last section).
+
+They live in the database (table ``workspace_settings``), so every process
+reading one database agrees on them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, field_validator
+
+DEFAULT_FOCUS = (
+    "revenue", "revenue_growth", "deals_won", "avg_deal_size", "win_rate",
+    "lead_conversion_rate", "sales_cycle_days", "reps_at_quota_share", "churn_rate",
+    "weighted_pipeline",
+)
+
+
+class Settings(BaseModel):
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    locale: Literal["fr_FR", "en_US", "en_GB"] = "fr_FR"
+    fiscal_year_start: int = Field(1, ge=1, le=12, description="month the fiscal year starts")
+    week_start: Literal["monday", "sunday"] = "monday"
+    timezone: str = "Europe/Paris"
+    focus: tuple[str, ...] = DEFAULT_FOCUS
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @field_validator("focus", mode="before")
+    @classmethod
+    def _split(cls, v):
+        return tuple(x.strip() for x in v.split(",") if x.strip()) if isinstance(v, str) else v
+
+    def to_rows(self) -> list[tuple[str, str]]:
+        return [(k, ",".join(v) if isinstance(v, tuple) else str(v)) for k, v in self.model_dump().items()]
+
+    @classmethod
+    def from_rows(cls, rows) -> "Settings":
+        return cls(**{k: v for k, v in rows})

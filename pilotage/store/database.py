@@ -1,0 +1,135 @@
+"""Opening the one database a workspace lives in: a DuckDB file or PostgreSQL.
+
+The URL decides: ``postgresql://user@host:port/db`` is PostgreSQL, anything
+else a DuckDB file path (``duckdb:///path`` also accepted). Both are reached
+through Ibis, so the KPI engine sees one kind of connection; writes go through
+the backend's own DB-API connection inside one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import ibis
+
+from pilotage.errors import DatabaseError, DatabaseLocked
+
+DEFAULT_PATH = "pilotage.duckdb"
+
+
+def resolve_url(url: str | None) -> str:
+    return url or os.environ.get("PILOTAGE_DATABASE_URL") or DEFAULT_PATH
+
+
+@dataclass
+class Database:
+    """An open database: the Ibis backend plus what writing needs."""
+
+    ibis: ibis.BaseBackend
+    engine: str  # "duckdb" | "postgres"
+    url: str
+    schema: str | None = None
+
+    @property
+    def raw(self):
+        """The DB-API connection under Ibis (duckdb or psycopg)."""
+        return self.ibis.con
+
+    def q(self, name: str) -> str:
+        """A table name as SQL, schema-qualified on PostgreSQL."""
+        return f'"{self.schema}"."{name}"' if self.schema else f'"{name}"'
+
+    def execute(self, sql: str, params=None):
+        cur = self.raw.cursor() if self.engine == "postgres" else self.raw
+        cur.execute(sql, params) if params is not None else cur.execute(sql)
+        return cur
+
+    def fetchall(self, sql: str, params=None) -> list[tuple]:
+        return self.execute(sql, params).fetchall()
+
+    @contextmanager
+    def transaction(self):
+        """All or nothing: a failure (or a killed process) leaves the database as it was."""
+        if self.engine == "postgres":
+            with self.raw.transaction():
+                yield
+            return
+        self.raw.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        self.raw.execute("COMMIT")
+
+    def table(self, name: str):
+        return self.ibis.table(name, database=self.schema) if self.schema else self.ibis.table(name)
+
+    def close(self) -> None:
+        try:
+            self.ibis.disconnect()
+        except Exception:  # noqa: BLE001 - closing twice is harmless
+            pass
+
+
+def open_database(url: str | None = None, *, schema: str | None = None, read_only: bool = False) -> Database:
+    url = resolve_url(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        return _open_postgres(url, schema)
+    return _open_duckdb(url, read_only)
+
+
+def _open_duckdb(url: str, read_only: bool) -> Database:
+    path = url.removeprefix("duckdb://")
+    if path.startswith("/") and url.startswith("duckdb:///"):
+        path = path  # duckdb:///abs/path -> /abs/path
+    if path != ":memory:":
+        parent = Path(path).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise DatabaseError(f"cannot open {path}: folder {parent} does not exist")
+        if read_only and not Path(path).exists():
+            raise DatabaseError(f"no database at {path}: run `pilotage import DIR` or `pilotage demo` first")
+    try:
+        con = ibis.duckdb.connect(path, read_only=read_only)
+    except Exception as exc:  # duckdb.IOException has no stable subclass for locks
+        msg = str(exc)
+        if "lock" in msg.lower():
+            pid = re.search(r"PID (\d+)", msg)
+            who = f" (process {pid.group(1)})" if pid else ""
+            raise DatabaseLocked(
+                f"{path} is in use by another Pilotage process{who}: DuckDB allows one writer at a time. "
+                "Stop that process (or send the import to the running server with "
+                "`pilotage import --server URL`) and try again."
+            ) from None
+        raise DatabaseError(f"cannot open {path}: {msg.splitlines()[0]}") from None
+    return Database(con, "duckdb", path)
+
+
+def _open_postgres(url: str, schema: str | None) -> Database:
+    u = urlparse(url)
+    qs = parse_qs(u.query)
+    schema = schema or (qs.get("schema") or [None])[0]
+    kw = dict(
+        host=u.hostname or "127.0.0.1", port=u.port or 5432, user=unquote(u.username or "postgres"),
+        password=unquote(u.password) if u.password else None, database=(u.path or "/postgres")[1:] or "postgres",
+    )
+    try:
+        import psycopg
+
+        raw = psycopg.connect(
+            host=kw["host"], port=kw["port"], user=kw["user"], password=kw["password"],
+            dbname=kw["database"], connect_timeout=5, autocommit=True,
+        )
+        if schema:
+            raw.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            raw.execute(f'SET search_path TO "{schema}", public')
+        con = ibis.postgres.from_connection(raw)
+    except Exception as exc:  # noqa: BLE001
+        safe = re.sub(r"//([^:@/]+):[^@/]*@", r"//\1:***@", url)
+        raise DatabaseError(f"cannot connect to {safe}: {str(exc).splitlines()[0]}") from None
+    return Database(con, "postgres", url, schema)

@@ -1,0 +1,74 @@
+"""Versioned schema: every database records its version; opening one applies what is missing.
+
+A newer Pilotage opens an older database without losing anything: each
+migration only adds (tables, columns). To change the contract, append a
+migration to ``MIGRATIONS``; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ibis
+
+from pilotage.errors import DatabaseError
+from pilotage.settings import Settings
+from pilotage.store import schema as S
+from pilotage.store.database import Database
+
+META = "pilotage_meta"
+SETTINGS = "workspace_settings"
+
+
+def _ibis_schema(t: S.Table) -> ibis.Schema:
+    return ibis.schema({c.name: S.IBIS_TYPES[c.type] for c in t.columns})
+
+
+def create_table(db: Database, t: S.Table) -> None:
+    db.ibis.create_table(t.name, schema=_ibis_schema(t), database=db.schema)
+    if db.engine == "postgres" and t.key:
+        cols = ", ".join(f'"{k}"' for k in t.key)
+        db.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "{t.name}_key" ON {db.q(t.name)} ({cols})')
+
+
+def _v1(db: Database) -> None:
+    """The canonical tables of the data contract and the workspace settings."""
+    for t in S.TABLES:
+        create_table(db, t)
+    db.execute(f"CREATE TABLE {db.q(SETTINGS)} (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for k, v in Settings().to_rows():
+        db.execute(f"INSERT INTO {db.q(SETTINGS)} VALUES ('{k}', '{v}')")
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
+    (1, "canonical tables and workspace settings", _v1),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(db: Database) -> int:
+    if META not in db.ibis.list_tables(database=db.schema):
+        return 0
+    rows = db.fetchall(f"SELECT value FROM {db.q(META)} WHERE key = 'schema_version'")
+    return int(rows[0][0]) if rows else 0
+
+
+def upgrade(db: Database) -> int:
+    """Bring the database to the latest version; return the version it was at."""
+    was = current_version(db)
+    if was > LATEST:
+        raise DatabaseError(
+            f"this database is at schema version {was}, made by a newer Pilotage "
+            f"(this one knows up to {LATEST}): upgrade Pilotage to open it"
+        )
+    if was == LATEST:
+        return was
+    with db.transaction():
+        if was == 0:
+            db.execute(f"CREATE TABLE {db.q(META)} (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            db.execute(f"INSERT INTO {db.q(META)} VALUES ('schema_version', '0')")
+        for version, _, step in MIGRATIONS:
+            if version > was:
+                step(db)
+        db.execute(f"UPDATE {db.q(META)} SET value = '{LATEST}' WHERE key = 'schema_version'")
+    return was

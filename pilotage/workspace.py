@@ -1,0 +1,120 @@
+"""A workspace: one database of canonical tables plus its settings. The Python API.
+
+>>> import pilotage
+>>> ws = pilotage.connect(":memory:")
+>>> ws.load({"reps": [{"rep_id": "r1", "name": "Alice"}],
+...          "leads": [{"lead_id": f"l{i}", "created_at": "2024-01-10", "source": "website",
+...                     "converted_at": "2024-02-01" if i < 50 else None} for i in range(200)]}).totals()["inserted"]
+201
+>>> float(ws.kpi("lead_conversion_rate", start="2024-01-01", end="2024-02-01")["lead_conversion_rate"][0])
+0.25
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from pilotage.engine import query
+from pilotage.errors import DatabaseError
+from pilotage.importer import canonical
+from pilotage.settings import Settings
+from pilotage.store import migrations
+from pilotage.store.database import Database, open_database
+
+
+class Workspace:
+    def __init__(self, db: Database):
+        self.db = db
+        self._settings: Settings | None = None
+        self._version = 0  # bumped on every write: caches key on it
+
+    # -- settings ---------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            rows = self.db.fetchall(f"SELECT key, value FROM {self.db.q(migrations.SETTINGS)}")
+            self._settings = Settings.from_rows(rows)
+        return self._settings
+
+    def set_settings(self, **changes) -> Settings:
+        new = Settings(**{**self.settings.model_dump(), **changes})
+        with self.db.transaction():
+            self.db.execute(f"DELETE FROM {self.db.q(migrations.SETTINGS)}")
+            for k, v in new.to_rows():
+                self.db.execute(f"INSERT INTO {self.db.q(migrations.SETTINGS)} VALUES (%s, %s)"
+                                if self.db.engine == "postgres" else
+                                f"INSERT INTO {self.db.q(migrations.SETTINGS)} VALUES (?, ?)", (k, v))
+        self._settings = new
+        self._version += 1
+        return new
+
+    # -- writing ----------------------------------------------------------------
+    def load(self, tables: dict[str, list[dict]], *, dry_run: bool = False) -> canonical.ImportReport:
+        """Validate and upsert records given as dicts, all tables together or nothing."""
+        raws = [canonical.records_to_raw(name, rows) for name, rows in tables.items()]
+        return self._import(raws, dry_run=dry_run)
+
+    def import_folder(self, folder: str | Path, *, dry_run: bool = False, progress=None) -> canonical.ImportReport:
+        """Import a canonical CSV folder (one <table>.csv per table), whole or not at all."""
+        return self._import(canonical.read_folder(folder), dry_run=dry_run, progress=progress)
+
+    def _import(self, raws, *, dry_run: bool = False, progress=None) -> canonical.ImportReport:
+        report = canonical.import_tables(self.db, raws, self.settings, dry_run=dry_run, progress=progress)
+        if not dry_run:
+            self._version += 1
+            query.forget_row_counts(self.db)
+        return report
+
+    # -- reading ----------------------------------------------------------------
+    def kpi(self, ids: str | list[str], *, grain: str | None = None, by: list[str] | str | None = None,
+            start: str | dt.date | None = None, end: str | dt.date | None = None,
+            filters: dict[str, str | list[str]] | None = None) -> pd.DataFrame:
+        """KPI values, one row per cut (see docs/kpi-semantics.md)."""
+        cut = query.Cut.make(ids, grain=grain, by=by, start=start, end=end, filters=filters,
+                             settings=self.settings)
+        return query.run(self.db, self.settings, cut)
+
+    def explain(self, kpi_id: str, *, start=None, end=None, filters=None, limit: int = 100, offset: int = 0):
+        """The formula and the records behind one KPI figure."""
+        cut = query.Cut.make([kpi_id], start=start, end=end, filters=filters, settings=self.settings)
+        return query.explain(self.db, self.settings, cut, limit=limit, offset=offset)
+
+    def row_counts(self) -> dict[str, int]:
+        return query.row_counts(self.db)
+
+    # -- lifecycle --------------------------------------------------------------
+    def close(self) -> None:
+        self.db.close()
+
+    def drop_schema(self) -> None:
+        """PostgreSQL only: drop this workspace's schema (tests)."""
+        if self.db.schema:
+            self.db.execute(f'DROP SCHEMA IF EXISTS "{self.db.schema}" CASCADE')
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def connect(url: str | None = None, *, schema: str | None = None, read_only: bool = False) -> Workspace:
+    """Open (creating or upgrading it) the workspace database at ``url``.
+
+    ``url``: a DuckDB file path (default ``./pilotage.duckdb`` or ``$PILOTAGE_DATABASE_URL``),
+    ``:memory:``, or ``postgresql://user@host:port/db`` (``schema`` keeps workspaces apart).
+    """
+    db = open_database(url, schema=schema, read_only=read_only)
+    try:
+        if not read_only:
+            migrations.upgrade(db)
+        elif migrations.current_version(db) != migrations.LATEST:
+            raise DatabaseError(f"{db.url}: schema version {migrations.current_version(db)}, "
+                                f"expected {migrations.LATEST}: open it once for writing to upgrade it")
+    except BaseException:
+        db.close()
+        raise
+    return Workspace(db)
