@@ -40,6 +40,15 @@ class Fact:
 
 FACTS: dict[str, Fact] = {}
 
+# Flag columns that make a sum incomplete, and the warning the engine shows when rows carry them.
+# (flag, summed column it concerns or None for any sum): message with {n}
+WARNING_FLAGS = {
+    ("unconverted", None): "{n} record(s) in another currency have no exchange rate on their date: "
+                           "left out of the sum (add the rates to exchange_rates)",
+    ("unweighted", "weighted"): "{n} open opportunity(ies) stand at a stage with no learned nor default "
+                                "probability: left out of the weighted pipeline (set stages.default_probability)",
+}
+
 
 def fact(name: str, dims, requires, periodic: bool = False):
     def register(fn):
@@ -215,9 +224,9 @@ def rep_presence(ctx):
     """(rep, date) for each opportunity created or closed and each activity: who was at work when."""
     o = ctx.t("opportunities")
     a = ctx.t("activities")
-    rows = (o.select(rep=o.owner_rep_id, at=o.created_at)
-            .union(o.filter(o.closed_at.notnull()).select(rep=o.owner_rep_id, at=o.closed_at))
-            .union(a.select(rep=a.rep_id, at=a.occurred_at)))
+    rows = (o.select(rep=o.owner_rep_id, at=_ts(o.created_at))
+            .union(o.filter(o.closed_at.notnull()).select(rep=o.owner_rep_id, at=_ts(o.closed_at)))
+            .union(a.select(rep=a.rep_id, at=_ts(a.occurred_at))))
     rt = _rep_team(ctx)
     j = rows.left_join(rt, rows.rep == rt.rep_key)
     return j.select("rep", "at", "team")
@@ -227,7 +236,7 @@ def rep_presence(ctx):
 def customers_first(ctx):
     """Each customer account and the date it became one: first won deal or first contract."""
     o, k = ctx.t("opportunities"), ctx.t("contracts")
-    firsts = (o.filter(o.status == "won", o.account_id.notnull()).select(account=o.account_id, at=o.closed_at)
+    firsts = (o.filter(o.status == "won", o.account_id.notnull()).select(account=o.account_id, at=_ts(o.closed_at))
               .union(k.select(account=k.account_id, at=_ts(k.start_date))))
     first = firsts.group_by("account").aggregate(first_at=_.at.min())
     ad = _account_dims(ctx)

@@ -243,17 +243,17 @@ def measure_frame(ctx: Context, m: Measure, drop: tuple[str, ...] = ()) -> pd.Da
     else:
         raise ValueError(m.agg)
     aggs = {"value": value}
-    if "unconverted" in t.columns and m.agg == "sum":
-        aggs["unconverted"] = t.unconverted.cast("int64").sum()
+    flags = {flag: msg for (flag, col), msg in F.WARNING_FLAGS.items()
+             if m.agg == "sum" and flag in t.columns and col in (None, m.column)}
+    for flag in flags:
+        aggs[f"flag_{flag}"] = ibis.cases((t[flag], 1), else_=0).sum()
     expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
     df = _execute(expr, keys)
-    if "unconverted" in df.columns:
-        n = int(df["unconverted"].fillna(0).sum())
+    for flag, msg in flags.items():
+        n = int(df[f"flag_{flag}"].fillna(0).sum())
         if n:
-            ctx.warnings.append(
-                f"{n} record(s) of {m.fact} in another currency have no exchange rate on their date: "
-                f"left out of the sum (add the rates to exchange_rates)")
-        df = df.drop(columns="unconverted")
+            ctx.warnings.append(msg.format(n=n))
+        df = df.drop(columns=f"flag_{flag}")
     return df
 
 
@@ -353,7 +353,8 @@ def _growth(ctx: Context, k: Growth) -> pd.DataFrame | None:
         first = P.floor(cut.start, cut.grain, ctx.settings.fiscal_year_start, ctx.settings.week_start)
         earlier_start = P.lag_label(first, cut.grain, k.lag)
         wide = Cut(cut.ids, cut.grain, cut.by, earlier_start, cut.end, cut.filters)
-        cur = finish(ctx, base, kpi_frame(Context(ctx.db, ctx.settings, wide), base))
+        wctx = Context(ctx.db, ctx.settings, wide)
+        cur = finish(wctx, base, kpi_frame(wctx, base))
         if cur is None:
             return None
         prev = cur[[*keys, "value"]].copy()
@@ -365,8 +366,8 @@ def _growth(ctx: Context, k: Growth) -> pd.DataFrame | None:
     else:
         s, e = P.shift_range(cut.start, cut.end, k.lag)
         cur = finish(ctx, base, kpi_frame(ctx, base))
-        prev = finish(ctx, base, kpi_frame(Context(ctx.db, ctx.settings,
-                                                   Cut(cut.ids, None, cut.by, s, e, cut.filters)), base))
+        pctx = Context(ctx.db, ctx.settings, Cut(cut.ids, None, cut.by, s, e, cut.filters))
+        prev = finish(pctx, base, kpi_frame(pctx, base))
         if cur is None or prev is None:
             return None
         df = _merge(cur[[*keys, "value"]].rename(columns={"value": "cur"}),
@@ -423,8 +424,13 @@ def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None) -> pd.DataFrame | No
             out["low"], out["high"] = low, high
         out["small"] = ~(out["den"].abs() >= SMALL_SAMPLE)
     else:
-        if isinstance(kpi.kind, Simple) and kpi.kind.measure.agg in ("count", "sum", "count_distinct"):
-            out["value"] = out["value"].fillna(0.0)
+        if isinstance(kpi.kind, Simple):
+            additive = ("count", "sum", "count_distinct")
+            if kpi.kind.measure.agg in additive:
+                out["value"] = out["value"].fillna(0.0)
+            for name, m in kpi.kind.extras.items():
+                if m.agg in additive and f"x_{name}" in out.columns:
+                    out[f"x_{name}"] = out[f"x_{name}"].fillna(0.0)
     return out
 
 
