@@ -19,6 +19,8 @@ DEFAULT_FOCUS = (
 
 
 class Settings(BaseModel):
+    model_config = {"extra": "forbid"}
+
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     locale: Literal["fr_FR", "en_US", "en_GB"] = "fr_FR"
     fiscal_year_start: int = Field(1, ge=1, le=12, description="month the fiscal year starts")

@@ -63,7 +63,8 @@ HOURS = np.arange(8, 19)  # 8:00 .. 18:59, with a lunch dip
 HOUR_WEIGHTS = np.array([0.5, 1.0, 1.2, 1.1, 0.5, 0.6, 1.1, 1.1, 1.0, 0.8, 0.4])
 
 # Teams: (name, compensation range in EUR for a rep of the team).
-TEAMS = (("Grands comptes", 80_000, 115_000), ("PME", 58_000, 90_000), ("Inside sales", 45_000, 65_000))
+TEAMS = (("Grands comptes", 80_000, 115_000), ("PME", 58_000, 90_000),
+         ("Inside sales", 45_000, 65_000))
 REP_WIN_RATE = (0.08, 0.36)  # uneven skill: base win rate (channels then shift it: ~10-45 %)
 NEW_HIRE_SHARE = 0.10  # reps hired during the period
 LEAVERS = 2  # reps who left during the period (at least; 4 % at larger scales)
@@ -176,7 +177,8 @@ UPSELL_PRODUCT_SHARE = np.array([
     [0.00, 0.15, 0.10, 0.30, 0.15, 0.15, 0.15],
     [0.00, 0.00, 0.20, 0.30, 0.20, 0.15, 0.15],
 ])
-COMPETITORS = (("Vendix", 0.85, -0.02), ("Kapta", 1.0, 0.03), ("Optimo", 1.12, 0.05))  # price factor, drift/yr
+# Competitors: name, price factor vs our list price, yearly drift.
+COMPETITORS = (("Vendix", 0.85, -0.02), ("Kapta", 1.0, 0.03), ("Optimo", 1.12, 0.05))
 
 # Customers.
 CUSTOMER_TOUCHES_PER_YEAR = 2.0  # account-management activities
@@ -433,7 +435,8 @@ def _ts(seconds: np.ndarray) -> _Col:
 def _date(days: np.ndarray) -> _Col:
     def f(lo: int, hi: int) -> pa.Array:
         v = np.asarray(days[lo:hi])
-        return pa.array(np.where(v == NAT, 0, v).astype(np.int32), pa.date32(), mask=_mask(v == NAT))
+        null = v == NAT
+        return pa.array(np.where(null, 0, v).astype(np.int32), pa.date32(), mask=_mask(null))
     return _Col(len(days), f)
 
 
@@ -565,7 +568,8 @@ def _reps_and_teams(rng: np.random.Generator, cal: _Calendar, n: int, out: _CsvF
     hired[newcomers] = cal.start_day + rng.integers(20, 720, len(newcomers))
     veterans = np.setdiff1d(others, newcomers)
     leavers = rng.choice(veterans, max(LEAVERS, round(0.04 * n)), replace=False)
-    left[leavers] = cal.start_day + rng.integers(180, cal.end_day - cal.start_day - 30, len(leavers))
+    span = cal.end_day - cal.start_day
+    left[leavers] = cal.start_day + rng.integers(180, span - 30, len(leavers))
 
     combos = [(f, la) for f in FIRST_NAMES for la in LAST_NAMES]
     names = [f"{combos[i][0]} {combos[i][1]}" for i in rng.choice(len(combos), n, replace=False)]
@@ -585,7 +589,8 @@ def _reps_and_teams(rng: np.random.Generator, cal: _Calendar, n: int, out: _CsvF
         "team_id": _ids("team", team), "hired_on": _date(hired), "left_on": _date(left),
         "annual_compensation": _money(_cents(pay, 500)),
     })
-    return _Reps(team, manager, members, skill, hired * DAY, np.where(left == NAT, FOREVER, left * DAY))
+    left_ts = np.where(left == NAT, FOREVER, left * DAY)
+    return _Reps(team, manager, members, skill, hired * DAY, left_ts)
 
 
 def _products(out: _CsvFolder) -> None:
@@ -625,7 +630,8 @@ def _exchange_rates(rng: np.random.Generator, cal: _Calendar, out: _CsvFolder) -
     rates = np.round(np.exp(rates), 4)
     starts = np.array([_month_start(m) for m in range(first, last + 1)])
     out.write("exchange_rates", {
-        "currency": _cat(tuple(c[0] for c in CURRENCIES), np.repeat(np.arange(len(CURRENCIES)), n_months)),
+        "currency": _cat(tuple(c[0] for c in CURRENCIES),
+                         np.repeat(np.arange(len(CURRENCIES)), n_months)),
         "valid_from": _date(np.tile(starts, len(CURRENCIES))),
         "rate": _float(rates.ravel()),
     })
@@ -684,7 +690,8 @@ def _leads(rng: np.random.Generator, cal: _Calendar, reps: _Reps, accounts: _Acc
     owner = reps.pick(rng, _pick_rows(rng, SEGMENT_TEAM, segment), created)
 
     qualified = np.full(n, NAT)
-    will = np.flatnonzero(rng.random(n) < CHANNEL_QUALIFICATION[source])
+    will_qualify = rng.random(n) < CHANNEL_QUALIFICATION[source]
+    will = np.flatnonzero(will_qualify)
     qualified[will] = _after(rng, created[will], rng.exponential(4, len(will)).astype(np.int64))
     qualified[qualified >= cal.end_ts] = NAT  # not yet: recent leads are still being worked
     q = np.flatnonzero((qualified != NAT) & (rng.random(n) < OPPORTUNITY_RATE))
@@ -692,9 +699,7 @@ def _leads(rng: np.random.Generator, cal: _Calendar, reps: _Reps, accounts: _Acc
     opportunity_created[q] = _after(rng, qualified[q], rng.exponential(3, len(q)).astype(np.int64))
     opportunity_created[opportunity_created >= cal.end_ts] = NAT
 
-    never = np.zeros(n, bool)
-    never[will] = True
-    never = ~never
+    never = ~will_qualify
     disqualified = np.full(n, NAT)
     d = np.flatnonzero(never & (rng.random(n) < DISQUALIFICATION_RATE))
     disqualified[d] = _after(rng, created[d], rng.integers(1, 40, len(d)))
@@ -732,7 +737,8 @@ def _campaigns(rng: np.random.Generator, cal: _Calendar, leads: _Leads, out: _Cs
         cost[i] = len(hit) * spec[channel[i]][4] * rng.uniform(0.8, 1.25) + spec[channel[i]][5]
     month = _month_number(started) % 12
     year = _month_number(started) // 12 + 1970
-    names = [f"{spec[c][1]} {MONTHS_FR[m]} {y}" for c, m, y in zip(channel, month, year, strict=True)]
+    names = [f"{spec[c][1]} {MONTHS_FR[m]} {y}"
+             for c, m, y in zip(channel, month, year, strict=True)]
     out.write("campaigns", {
         "campaign_id": _ids("campaign", np.arange(n)), "name": _text(names),
         "channel": _cat(channels, channel), "started_on": _date(started),
@@ -751,8 +757,9 @@ def _timeline(rng: np.random.Generator, cal: _Calendar, created: np.ndarray, pip
 
     A deal's full cycle (10-150 days, longest for enterprise) is split across its stages; a won
     deal enters the last stage (Signature) the day it is signed; a lost deal lingers in the
-    stage it is lost at, sometimes for weeks (no answer), before the rep closes it. Whatever would happen on or after ``end`` has not happened
-    yet: the deal is open, at the last stage it reached.
+    stage it is lost at, sometimes for weeks (no answer), before the rep closes it.
+    Whatever would happen on or after ``end`` has not happened yet: the deal is open, at the
+    last stage it reached.
     """
     n = len(created)
     med, lo, hi = (SEGMENT_CYCLE[segment, i] for i in range(3))
@@ -828,7 +835,8 @@ def _deals(rng: np.random.Generator, cal: _Calendar, reps: _Reps, rates: _Rates,
     has_cost = (status == WON) & (rng.random(n) < COST_KNOWN_SHARE)
     margin = np.clip(PRODUCT_MARGIN[product] + rng.normal(0, 0.08, n), *MARGIN_RANGE)
     cost = np.where(has_cost, _cents(amount / 100 * (1 - margin)), NAT)
-    lost_reason = np.where(status == LOST, rng.choice(len(LOST_REASONS), n, p=LOST_REASON_SHARE), NONE)
+    reason = rng.choice(len(LOST_REASONS), n, p=LOST_REASON_SHARE)
+    lost_reason = np.where(status == LOST, reason, NONE)
     last_open = np.array([len(f) - 1 for f in FORECAST_BY_STAGE])[pipeline]
     stage_class = (np.array([0, len(FORECAST_BY_STAGE[0])])[pipeline]
                    + np.minimum(t["position"], last_open))
@@ -895,7 +903,8 @@ def _opportunities(rng: np.random.Generator, cal: _Calendar, reps: _Reps, rates:
         lead=np.concatenate([li, np.full(n_direct, NONE)]),
         account=np.concatenate([leads.account[li], accounts.pick(rng, d_segment)]),
         kind=NEW_BUSINESS, product_share=NEW_PRODUCT_SHARE,
-        pipeline=((source == partner) | (rng.random(len(source)) < PARTNER_PIPELINE_OTHERS)).astype(np.int64),
+        pipeline=((source == partner)
+                  | (rng.random(len(source)) < PARTNER_PIPELINE_OTHERS)).astype(np.int64),
     )
     customers = _customers(rng, cal, rates, nb)
 
@@ -1023,8 +1032,8 @@ def _write_accounts(rng: np.random.Generator, cal: _Calendar, accounts: _Account
     parts = [rng.integers(0, len(v), n) for v in (COMPANY_WORDS, COMPANY_TRADES, COMPANY_FORMS)]
 
     def name(lo: int, hi: int) -> pa.Array:
-        return pc.binary_join_element_wise(
-            *(pc.take(v, p[lo:hi]) for v, p in zip((words, trades, forms), parts, strict=True)), " ")
+        columns = (pc.take(v, p[lo:hi]) for v, p in zip((words, trades, forms), parts, strict=True))
+        return pc.binary_join_element_wise(*columns, " ")
     out.write("accounts", {
         "account_id": _ids("account", np.arange(n)), "name": _Col(n, name),
         "segment": _cat(SEGMENTS, accounts.segment),
@@ -1069,7 +1078,8 @@ def _append_activities(table: _TableFile, parts: list[dict]) -> None:
         "activity_id": _ids("activity", np.arange(table.rows, table.rows + n)),
         "rep_id": _ids("rep", a["rep"]), "type": _cat(ACTIVITY_TYPES, a["type"]),
         "occurred_at": _ts(a["ts"]), "lead_id": _ids("lead", a["lead"]),
-        "opportunity_id": _ids("opportunity", a["opp"]), "account_id": _ids("account", a["account"]),
+        "opportunity_id": _ids("opportunity", a["opp"]),
+        "account_id": _ids("account", a["account"]),
         "content_id": _cat(CONTENTS, a["content"]), "views": _int(a["views"]),
         "likes": _int(a["likes"]),
     })
@@ -1155,7 +1165,8 @@ def _contracts(customers: _Customers, out: _CsvFolder) -> None:
     out.write("contracts", {
         "contract_id": _ids("contract", np.arange(len(order))),
         "account_id": _ids("account", customers.account[order]),
-        "start_date": _date(customers.start_day[order]), "end_date": _date(customers.end_day[order]),
+        "start_date": _date(customers.start_day[order]),
+        "end_date": _date(customers.end_day[order]),
         "recurring_amount": _money(customers.recurring[order]),
     })
 
@@ -1168,12 +1179,14 @@ def _orders(rng: np.random.Generator, cal: _Calendar, rates: _Rates, customers: 
     years = (until - start) / 365.25
     n_repeat = rng.poisson(SEGMENT_ORDERS_PER_YEAR[customers.segment] * years)
     r = np.repeat(np.arange(len(start)), n_repeat)
-    day = start[r] + 1 + (rng.random(len(r)) * np.maximum(until[r] - start[r] - 1, 0)).astype(np.int64)
+    spread = np.maximum(until[r] - start[r] - 1, 0)
+    day = start[r] + 1 + (rng.random(len(r)) * spread).astype(np.int64)
     day = np.minimum(_workday(day), until[r] - 1)
     basket = SEGMENT_BASKET[customers.segment[r]] * rng.lognormal(0, 0.5, len(r))
     currency = customers.currency[r]
     amount = np.maximum(_cents(basket / rates.to_eur(currency, day)), 1_000)
-    ts = np.concatenate([customers.start_ts, np.maximum(_at_day(rng, day), customers.start_ts[r] + 1)])
+    repeat_ts = np.maximum(_at_day(rng, day), customers.start_ts[r] + 1)
+    ts = np.concatenate([customers.start_ts, repeat_ts])
     account = np.concatenate([customers.account, customers.account[r]])
     amount = np.concatenate([customers.first_amount, amount])
     currency = np.concatenate([customers.currency, currency])
@@ -1185,7 +1198,8 @@ def _orders(rng: np.random.Generator, cal: _Calendar, rates: _Rates, customers: 
     })
 
 
-def _surveys(rng: np.random.Generator, cal: _Calendar, customers: _Customers, out: _CsvFolder) -> None:
+def _surveys(rng: np.random.Generator, cal: _Calendar, customers: _Customers,
+             out: _CsvFolder) -> None:
     """NPS answers from customers: mostly promoters, but those who end up leaving were
     detractors more often (an NPS around +25/+35 overall)."""
     first, until = customers.start_day + 30, customers.until_day(cal)
@@ -1196,7 +1210,8 @@ def _surveys(rng: np.random.Generator, cal: _Calendar, customers: _Customers, ou
     score = _pick_rows(rng, NPS_SCORES, churned)
     o = np.argsort(ts, kind="stable")
     out.write("surveys", {
-        "survey_id": _ids("survey", np.arange(len(o))), "account_id": _ids("account", customers.account[r][o]),
+        "survey_id": _ids("survey", np.arange(len(o))),
+        "account_id": _ids("account", customers.account[r][o]),
         "answered_at": _ts(ts[o]), "nps_score": _int(score[o]),
     })
 
@@ -1229,7 +1244,8 @@ def _referrals(rng: np.random.Generator, cal: _Calendar, leads: _Leads, customer
     lead = np.concatenate([li, np.full(len(s), NONE)])
     o = np.argsort(ts, kind="stable")
     out.write("referrals", {
-        "referral_id": _ids("referral", np.arange(len(o))), "account_id": _ids("account", account[o]),
+        "referral_id": _ids("referral", np.arange(len(o))),
+        "account_id": _ids("account", account[o]),
         "referred_at": _ts(ts[o]), "lead_id": _ids("lead", lead[o]),
     })
 

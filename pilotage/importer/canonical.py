@@ -250,8 +250,8 @@ class _Checker:
         t = S.table(raw.table)
         cols = ", ".join(f'{_typed(c, self.tz)[0]} AS "{c.name}"' for c in t.columns)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{t.name} AS SELECT {cols}, __line FROM txt_{t.name}")
-        for cond, message in t.checks:
-            self._collect(raw.source, f"SELECT __line, NULL, NULL, {_sql_str(message)} "
+        for cond, column, message in t.checks:
+            self._collect(raw.source, f"SELECT __line, {_sql_str(column)}, NULL, {_sql_str(message)} "
                                       f"FROM typed_{t.name} WHERE NOT ({cond})")
 
     def check_references(self, raw: RawTable, staged: set[str], db: Database) -> None:

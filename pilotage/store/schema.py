@@ -44,7 +44,7 @@ class Table:
     key: tuple[str, ...] = ()  # upsert key; () = no key, rows are replaced by the whole file
     required_file: bool = False  # a canonical folder must hold it
     doc: str = ""
-    checks: tuple[tuple[str, str], ...] = field(default=())  # (SQL condition that must hold, message)
+    checks: tuple[tuple[str, str, str], ...] = field(default=())  # (SQL condition that must hold, column, message)
 
     @property
     def column_names(self) -> list[str]:
@@ -112,7 +112,7 @@ TABLES: tuple[Table, ...] = (
         C("proposal_sent_at", DATETIME), C("closed_at", DATETIME),
         C("product_id", references="products.product_id"), C("lost_reason"),
     ), key=("opportunity_id",), required_file=True, doc="Opportunities (deals).",
-        checks=(("status = 'open' OR closed_at IS NOT NULL", "closed_at is required when status is won or lost"),)),
+        checks=(("status = 'open' OR closed_at IS NOT NULL", "closed_at", "required when status is won or lost"),)),
     Table("stages", (
         C("pipeline", required=True, default="default"), C("stage", required=True),
         C("position", INT, required=True, min=1), C("default_probability", RATE, min=0, max=1),
@@ -135,7 +135,7 @@ TABLES: tuple[Table, ...] = (
         C("start_date", DATE, required=True), C("end_date", DATE),
         C("recurring_amount", MONEY),
     ), key=("contract_id",), doc="Recurring customers (churn, retention).",
-        checks=(("end_date IS NULL OR end_date >= start_date", "end_date is before start_date"),)),
+        checks=(("end_date IS NULL OR end_date >= start_date", "end_date", "before start_date"),)),
     Table("orders", (
         C("order_id", required=True), C("account_id", required=True, references="accounts.account_id"),
         C("ordered_at", DATETIME, required=True), C("amount", MONEY, required=True), C("currency"),
@@ -163,8 +163,8 @@ TABLES: tuple[Table, ...] = (
         C("period_start", DATE, required=True), C("period_end", DATE, required=True),
         C("target", MONEY, required=True, min=0),
     ), key=("quota_id",), doc="Objectives per rep or team.",
-        checks=(("(rep_id IS NULL) <> (team_id IS NULL)", "exactly one of rep_id and team_id must be set"),
-                ("period_end > period_start", "period_end must be after period_start"))),
+        checks=(("(rep_id IS NULL) <> (team_id IS NULL)", "rep_id", "exactly one of rep_id and team_id must be set"),
+                ("period_end > period_start", "period_end", "must be after period_start"))),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

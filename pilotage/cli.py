@@ -1,0 +1,309 @@
+"""The `pilotage` command. Errors print one line on stderr and exit 2 (no traceback)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import pilotage
+from pilotage import service
+from pilotage.catalogue.kpis import BY_ID
+from pilotage.errors import PilotageError
+from pilotage.formatting import SMALL_SAMPLE, fmt, fmt_change, lang as lang_of
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Pilotage: steer sales performance. CRM data in, sales KPIs out.")
+out = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="DuckDB file or postgresql:// URL "
+                                              "(default: $PILOTAGE_DATABASE_URL or ./pilotage.duckdb)")]
+LangOpt = Annotated[Optional[str], typer.Option("--lang", help="fr or en (default: the workspace locale)")]
+
+
+def _open(db: str | None, read_only: bool = False) -> pilotage.Workspace:
+    return pilotage.connect(db, read_only=read_only)
+
+
+def _lang(ws_or_none, lang: str | None) -> str:
+    if lang:
+        if lang not in ("fr", "en"):
+            raise PilotageError(f"unknown language {lang!r}: expected fr or en")
+        return lang
+    return lang_of(ws_or_none.settings.locale) if ws_or_none else "fr"
+
+
+def _where(where: list[str] | None) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for w in where or []:
+        if "=" not in w:
+            raise PilotageError(f"--where {w!r}: expected dimension=value (e.g. source=linkedin)")
+        k, v = w.split("=", 1)
+        filters.setdefault(k.strip(), []).extend(x.strip() for x in v.split(",") if x.strip())
+    return filters
+
+
+# --------------------------------------------------------------------------- catalogue
+@app.command()
+def kpis(lang: LangOpt = "fr",
+         format: Annotated[str, typer.Option("--format", help="table or json")] = "table"):
+    """The KPI catalogue: id, label, formula, unit."""
+    lang = _lang(None, lang)
+    rows = service.catalogue(lang)
+    if format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    t = Table("id", "label", "formula", "unit", show_lines=False)
+    for r in rows:
+        t.add_row(r["id"], r["label"], r["formula"], r["unit"])
+    out.print(t)
+
+
+# --------------------------------------------------------------------------- kpi
+@app.command()
+def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kpis`)")],
+        grain: Annotated[Optional[str], typer.Option(help="day, week, month, quarter or year")] = None,
+        by: Annotated[Optional[str], typer.Option(help="dimensions, comma-separated: rep,source")] = None,
+        from_: Annotated[Optional[str], typer.Option("--from", help="start date YYYY-MM-DD (included)")] = None,
+        to: Annotated[Optional[str], typer.Option("--to", help="end date YYYY-MM-DD (excluded)")] = None,
+        where: Annotated[Optional[list[str]], typer.Option(help="filter dimension=value (repeatable)")] = None,
+        format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+        lang: LangOpt = None, db: DbOpt = None):
+    """KPI values over a period, cut by grain and dimensions."""
+    if format not in ("table", "csv", "json"):
+        raise PilotageError(f"unknown format {format!r}: expected table, csv or json")
+    ws = _open(db, read_only=True)
+    df = service.kpi_query(ws, ids, grain=grain, by=by, start=from_, end=to, filters=_where(where))
+    for w in df.attrs.get("warnings", []):
+        err.print(f"[yellow]warning:[/] {w}")
+    if format == "json":
+        print(json.dumps(service.records(df), ensure_ascii=False))
+        return
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        recs = service.records(df)
+        writer.writerow(df.columns)
+        for r in recs:
+            writer.writerow(["" if v is None else v for v in r.values()])
+        sys.stdout.write(buf.getvalue())
+        return
+    lg = _lang(ws, lang)
+    cut = df.attrs["cut"]
+    t = Table(title=f"{cut.start} → {cut.end}")
+    for k in cut.keys:
+        t.add_column(k)
+    for i in ids:
+        t.add_column(BY_ID[i].label[lg], justify="right")
+    for r in service.records(df):
+        cells = [str(r[k]) if r[k] is not None else "—" for k in cut.keys]
+        for i in ids:
+            cell = fmt(r[i], BY_ID[i].unit, ws.settings.locale, ws.settings.currency)
+            if r.get(f"{i}_denominator") is not None and BY_ID[i].unit != "money" or BY_ID[i].is_rate:
+                num, den = r.get(f"{i}_numerator"), r.get(f"{i}_denominator")
+                if den is not None and BY_ID[i].is_rate:
+                    cell += f" ({num:g}/{den:g})"
+            if r.get(f"{i}_small_sample"):
+                cell += " ⚠"
+            cells.append(cell)
+        t.add_row(*cells)
+    out.print(t)
+    if any(service.records(df)[j].get(f"{i}_small_sample") for j in range(len(df)) for i in ids):
+        out.print(f"⚠ {SMALL_SAMPLE[lg]} (< 30)")
+
+
+# --------------------------------------------------------------------------- explain
+@app.command()
+def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
+            period: Annotated[Optional[str], typer.Option(help="2024, 2024-Q1, 2024-03, 2024-03-15 or A..B")] = None,
+            from_: Annotated[Optional[str], typer.Option("--from")] = None,
+            to: Annotated[Optional[str], typer.Option("--to")] = None,
+            rep: Optional[str] = None, team: Optional[str] = None, source: Optional[str] = None,
+            segment: Optional[str] = None, pipeline: Optional[str] = None,
+            where: Annotated[Optional[list[str]], typer.Option(help="filter dimension=value")] = None,
+            limit: int = 50, lang: LangOpt = None, db: DbOpt = None):
+    """The formula and the records behind one figure, to check it by hand."""
+    ws = _open(db, read_only=True)
+    lg = _lang(ws, lang)
+    start, end = service.parse_period(period) if period else (from_, to)
+    filters = _where(where)
+    for dim, v in (("rep", rep), ("team", team), ("source", source), ("segment", segment), ("pipeline", pipeline)):
+        if v:
+            filters.setdefault(dim, []).append(v)
+    ex = service.explain(ws, kpi_id, start=start, end=end, filters=filters, limit=limit)
+    k, cut = ex["kpi"], ex["cut"]
+    rec = service.records(ex["result"])[0]
+    out.print(f"[bold]{k.label[lg]}[/] ({k.id}) — {cut.start} → {cut.end}"
+              + (f"  {dict(cut.filters)}" if cut.filters else ""))
+    out.print(f"{'formule' if lg == 'fr' else 'formula'}: {k.formula[lg]}" + (f"   [{k.symbols}]" if k.symbols else ""))
+    value = fmt(rec[k.id], k.unit, ws.settings.locale, ws.settings.currency)
+    if rec.get(f"{k.id}_denominator") is not None:
+        value += f"  = {rec[f'{k.id}_numerator']:g} / {rec[f'{k.id}_denominator']:g}"
+    out.print(f"= {value}")
+    for s in ex["sections"]:
+        out.print(f"\n[bold]{s['role']}[/]: {s['total']} record(s) of {s['fact']}"
+                  + (f" with {s['anchor']} in the period" if s["anchor"] else "")
+                  + (f" (first {len(s['rows'])})" if s["total"] > len(s["rows"]) else ""))
+        t = Table()
+        cols = [c for c in s["rows"].columns][:12]
+        for c in cols:
+            t.add_column(c)
+        for r in s["rows"][cols].itertuples(index=False):
+            t.add_row(*["" if v is None or v != v else str(v) for v in r])
+        out.print(t)
+
+
+# --------------------------------------------------------------------------- import
+@app.command("import")
+def import_(folder: Annotated[Path, typer.Argument(help="a canonical CSV folder (one <table>.csv per table)")],
+            dry_run: Annotated[bool, typer.Option(help="check and count, write nothing")] = False,
+            db: DbOpt = None):
+    """Import a canonical CSV folder: all files land together, or nothing does."""
+    ws = _open(db)
+    t0 = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("import", total=1)
+
+        def tick(step, done, total):
+            bar.update(task, description=step, completed=done, total=total)
+
+        report = ws.import_folder(folder, dry_run=dry_run, progress=tick)
+    _print_report(report, time.perf_counter() - t0)
+
+
+def _print_report(report, seconds: float) -> None:
+    t = Table(title=("dry run: nothing written" if report.dry_run else f"imported in {seconds:.1f} s"))
+    for c in ("file", "rows", "inserted", "updated", "unchanged", "rejected"):
+        t.add_column(c, justify="right" if c != "file" else "left")
+    for r in report.tables:
+        t.add_row(r.source, *(str(getattr(r, c)) for c in ("rows", "inserted", "updated", "unchanged", "rejected")))
+    out.print(t)
+    for r in report.tables:
+        if r.ignored_columns:
+            err.print(f"[yellow]note:[/] {r.source}: unknown column(s) ignored: {', '.join(r.ignored_columns)}")
+
+
+# --------------------------------------------------------------------------- demo
+@app.command("demo-data")
+def demo_data(out_dir: Annotated[Path, typer.Option("--out", help="folder to write the CSVs to")] = Path("demo-data"),
+              seed: int = 42,
+              scale: Annotated[str, typer.Option(help="small (≈5k deals), medium (≈100k) or large (≈1M)")] = "small"):
+    """Generate the demo data set as a canonical CSV folder."""
+    from pilotage.demo import generate
+
+    if scale not in ("small", "medium", "large"):
+        raise PilotageError(f"unknown scale {scale!r}: expected small, medium or large")
+    t0 = time.perf_counter()
+    counts = generate(out_dir, seed=seed, scale=scale)
+    out.print(f"demo data ({scale}, seed {seed}) written to {out_dir} in {time.perf_counter() - t0:.1f} s: "
+              + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+@app.command()
+def dashboard(from_: Annotated[Optional[str], typer.Option("--from")] = None,
+              to: Annotated[Optional[str], typer.Option("--to")] = None,
+              compare: Annotated[str, typer.Option(help="previous (period) or year")] = "previous",
+              lang: LangOpt = None, db: DbOpt = None):
+    """The focus dashboard: the workspace's ten KPIs, with their change."""
+    ws = _open(db, read_only=True)
+    _print_dashboard(ws, from_, to, compare, _lang(ws, lang))
+
+
+def _print_dashboard(ws, start, end, compare, lg) -> None:
+    t0 = time.perf_counter()
+    cards = service.focus_cards(ws, start=start, end=end, compare=compare)
+    cut = service.query.Cut.make(["revenue"], start=start, end=end)
+    title = {"fr": "Tableau de bord", "en": "Dashboard"}[lg]
+    vs = {("fr", "previous"): "vs période précédente", ("fr", "year"): "vs même période l'an dernier",
+          ("en", "previous"): "vs previous period", ("en", "year"): "vs same period last year"}[(lg, compare)]
+    t = Table(title=f"{title} — {cut.start:%d/%m/%Y} → {cut.end - dt.timedelta(days=1):%d/%m/%Y}")
+    t.add_column("KPI")
+    t.add_column({"fr": "valeur", "en": "value"}[lg], justify="right")
+    t.add_column(vs, justify="right")
+    loc, cur = ws.settings.locale, ws.settings.currency
+    for c in cards:
+        k = BY_ID[c["id"]]
+        change = fmt_change(c["change"], c["change_kind"], loc)
+        color = "green" if c["good"] else ("red" if c["good"] is False else "white")
+        value = fmt(c["value"], k.unit, loc, cur) + (" ⚠" if c["small_sample"] else "")
+        t.add_row(k.label[lg], value, f"[{color}]{change}[/]")
+    out.print(t)
+    out.print(f"⚠ = {SMALL_SAMPLE[lg]} (< 30)   ({time.perf_counter() - t0:.2f} s)")
+
+
+@app.command()
+def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "small",
+         seed: int = 42, db: DbOpt = "pilotage-demo.duckdb",
+         out_dir: Annotated[Path, typer.Option("--out")] = Path("demo-data"),
+         lang: LangOpt = None):
+    """Generate the demo data, import it and print the focus dashboard."""
+    from pilotage.demo import generate
+
+    t0 = time.perf_counter()
+    target = out_dir / scale
+    counts = generate(target, seed=seed, scale=scale)
+    t1 = time.perf_counter()
+    out.print(f"demo data generated in {t1 - t0:.1f} s ({counts.get('opportunities', 0):,} opportunities)")
+    ws = _open(db)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("import", total=1)
+        report = ws.import_folder(target, progress=lambda s, d, t: bar.update(task, description=s,
+                                                                               completed=d, total=t))
+    t2 = time.perf_counter()
+    _print_report(report, t2 - t1)
+    _print_dashboard(ws, None, None, "previous", _lang(ws, lang))
+    ws.close()
+
+
+@app.command()
+def settings(set_: Annotated[Optional[list[str]], typer.Option("--set", help="key=value")] = None,
+             db: DbOpt = None):
+    """Show or change the workspace settings (currency, locale, fiscal year start, week start, time zone, focus)."""
+    ws = _open(db)
+    if set_:
+        changes = {}
+        for s in set_:
+            if "=" not in s:
+                raise PilotageError(f"--set {s!r}: expected key=value")
+            k, v = s.split("=", 1)
+            changes[k.strip()] = v.strip()
+        try:
+            ws.set_settings(**changes)
+        except Exception as exc:  # pydantic's ValidationError
+            raise PilotageError(f"invalid setting: {str(exc).splitlines()[1:3]}") from None
+    for k, v in ws.settings.to_rows():
+        out.print(f"{k} = {v}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except PilotageError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise
+
+
+if __name__ == "__main__":
+    main()

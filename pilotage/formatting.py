@@ -1,0 +1,55 @@
+"""Numbers as people read them, in the workspace locale (Babel): 1 234,56 €, 25,0 %.
+
+>>> fmt(1234.56, "money", "fr_FR")
+'1\u202f234,56\xa0€'
+>>> fmt(0.25, "rate", "fr_FR")
+'25,0\xa0%'
+>>> fmt(0.25, "rate", "en_US")
+'25.0%'
+>>> fmt(None, "count", "fr_FR")
+'non disponible'
+"""
+
+from __future__ import annotations
+
+import math
+
+from babel.numbers import format_currency, format_decimal, format_percent
+
+NOT_AVAILABLE = {"fr": "non disponible", "en": "not available"}
+SMALL_SAMPLE = {"fr": "échantillon trop faible", "en": "sample too small"}
+UNIT_SUFFIX = {"days": {"fr": " j", "en": " days"}, "years": {"fr": " ans", "en": " years"}}
+
+
+def lang(locale: str) -> str:
+    return locale.split("_")[0]
+
+
+def missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def fmt(v, unit: str, locale: str = "fr_FR", currency: str = "EUR") -> str:
+    if missing(v):
+        return NOT_AVAILABLE[lang(locale)]
+    v = float(v)
+    if unit == "money":
+        return format_currency(v, currency, locale=locale)
+    if unit == "rate":
+        return format_percent(v, "#,##0.0 %", locale=locale)
+    if unit == "count":
+        return format_decimal(round(v), locale=locale)
+    if unit == "score":
+        return format_decimal(round(v, 1), "+#,##0.0;-#,##0.0", locale=locale)
+    if unit in UNIT_SUFFIX:
+        return format_decimal(round(v, 1), "#,##0.0", locale=locale) + UNIT_SUFFIX[unit][lang(locale)]
+    return format_decimal(round(v, 2), "#,##0.0#", locale=locale)
+
+
+def fmt_change(change, kind: str, locale: str = "fr_FR") -> str:
+    """A change: relative (+12,5 %) or in percentage points for rates (+2,1 pts)."""
+    if missing(change):
+        return "—"
+    if kind == "points":
+        return format_decimal(change * 100, "+#,##0.0;-#,##0.0", locale=locale) + (" pts" if lang(locale) == "fr" else " pts")
+    return format_percent(change, "+#,##0.0 %;-#,##0.0 %", locale=locale)

@@ -1,0 +1,124 @@
+"""The service functions every face calls (CLI, REST API, web pages), so they cannot disagree.
+
+Each takes a workspace and plain parameters and returns plain data (lists of
+dicts, JSON-ready). A user's scope (a rep sees only their records) will be
+applied here, in :func:`scoped_filters`, the one place every query goes through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from pilotage.catalogue.kpis import BY_ID, KPIS, SECTION_LABELS
+from pilotage.engine import periods as P
+from pilotage.engine import query
+from pilotage.workspace import Workspace
+
+
+def scoped_filters(filters: dict | None, user=None) -> dict:
+    """Where a user's row-level scope will be added (users come in a later issue)."""
+    return dict(filters or {})
+
+
+def catalogue(lang: str = "fr") -> list[dict]:
+    out = []
+    for k in KPIS:
+        out.append({
+            "id": k.id, "label": k.label[lang], "formula": k.formula[lang], "doc": k.doc[lang],
+            "symbols": k.symbols, "unit": k.unit, "better": k.better, "anchor": k.anchor,
+            "section": k.section, "section_label": SECTION_LABELS[k.section][lang],
+            "dimensions": list(query.dimensions_of(k)),
+        })
+    return out
+
+
+def _clean(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    if hasattr(v, "item"):
+        v = v.item()
+        if isinstance(v, float) and math.isnan(v):
+            return None
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return v
+    return v
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """A KPI frame as JSON-ready dicts (the `--format json` and API shape)."""
+    return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def kpi_query(ws: Workspace, ids, *, grain=None, by=None, start=None, end=None, filters=None,
+              user=None) -> pd.DataFrame:
+    return ws.kpi(ids, grain=grain, by=by, start=start, end=end, filters=scoped_filters(filters, user))
+
+
+def compare_range(start: dt.date, end: dt.date, compare: str) -> tuple[dt.date, dt.date]:
+    return P.shift_range(start, end, "year" if compare == "year" else "period")
+
+
+def focus_cards(ws: Workspace, *, start=None, end=None, filters=None, compare: str = "previous",
+                ids=None, user=None) -> list[dict]:
+    """The focus KPIs over a range with their change against the previous period or year."""
+    ids = list(ids or ws.settings.focus)
+    cut = query.Cut.make(ids, start=start, end=end, filters=filters, settings=ws.settings)
+    now = kpi_query(ws, ids, start=cut.start, end=cut.end, filters=filters, user=user)
+    ps, pe = compare_range(cut.start, cut.end, compare)
+    before = kpi_query(ws, ids, start=ps, end=pe, filters=filters, user=user)
+    cards = []
+    for i in ids:
+        k = BY_ID[i]
+        v, b = _clean(now[i].iloc[0]), _clean(before[i].iloc[0])
+        if v is None or b is None:
+            change, kind = None, "relative"
+        elif k.unit in ("rate", "score", "index"):
+            change, kind = (v - b) / (100 if k.unit in ("score", "index") else 1), "points"
+        else:
+            change, kind = ((v - b) / abs(b) if b else None), "relative"
+        small = bool(now[f"{i}_small_sample"].iloc[0]) if f"{i}_small_sample" in now.columns else False
+        good = None if change is None or k.better == "none" else (change > 0) == (k.better == "up")
+        cards.append({"id": i, "value": v, "previous": b, "change": change, "change_kind": kind,
+                      "unit": k.unit, "better": k.better, "small_sample": small, "good": good,
+                      "numerator": _clean(now[f"{i}_numerator"].iloc[0]) if f"{i}_numerator" in now else None,
+                      "denominator": _clean(now[f"{i}_denominator"].iloc[0]) if f"{i}_denominator" in now else None})
+    return cards
+
+
+def explain(ws: Workspace, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0, user=None):
+    return ws.explain(kpi_id, start=start, end=end, filters=scoped_filters(filters, user), limit=limit,
+                      offset=offset)
+
+
+def parse_period(text: str) -> tuple[dt.date, dt.date]:
+    """``2024``, ``2024-Q1``, ``2024-03``, ``2024-03-15`` or ``2024-01-01..2024-04-01`` -> [start, end)."""
+    from pilotage.errors import InvalidCut
+
+    t = text.strip()
+    try:
+        if ".." in t:
+            a, b = t.split("..", 1)
+            return dt.date.fromisoformat(a), dt.date.fromisoformat(b)
+        if len(t) == 4 and t.isdigit():
+            return dt.date(int(t), 1, 1), dt.date(int(t) + 1, 1, 1)
+        if len(t) == 7 and t[4:6].upper() == "-Q":
+            q = int(t[6])
+            if not 1 <= q <= 4:
+                raise ValueError
+            s = dt.date(int(t[:4]), 3 * q - 2, 1)
+            return s, P.add_months(s, 3)
+        if len(t) == 7:
+            s = dt.date(int(t[:4]), int(t[5:7]), 1)
+            return s, P.add_months(s, 1)
+        d = dt.date.fromisoformat(t)
+        return d, d + dt.timedelta(days=1)
+    except ValueError:
+        raise InvalidCut(f"period {text!r}: expected 2024, 2024-Q1, 2024-03, 2024-03-15 "
+                         f"or 2024-01-01..2024-04-01") from None
