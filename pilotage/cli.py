@@ -247,8 +247,10 @@ def _print_dashboard(ws, start, end, compare, lg) -> None:
 def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "small",
          seed: int = 42, db: DbOpt = "pilotage-demo.duckdb",
          out_dir: Annotated[Path, typer.Option("--out")] = Path("demo-data"),
-         lang: LangOpt = None):
-    """Generate the demo data, import it and print the focus dashboard."""
+         lang: LangOpt = None,
+         serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="then serve the dashboard")] = True,
+         port: int = 8000):
+    """Generate the demo data, import it, print the focus dashboard, then serve the web dashboard."""
     from pilotage.demo import generate
 
     t0 = time.perf_counter()
@@ -266,6 +268,21 @@ def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "s
     _print_report(report, t2 - t1)
     _print_dashboard(ws, None, None, "previous", _lang(ws, lang))
     ws.close()
+    if serve_:
+        from pilotage.web.server import serve as run_server
+
+        run_server(db, port=port)
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="address to bind (127.0.0.1: this machine only)")] = "127.0.0.1",
+          port: int = 8000,
+          workers: Annotated[int, typer.Option(help="server processes (1 on a DuckDB file)")] = 1,
+          db: DbOpt = None):
+    """Serve the web dashboard and the REST API (/api/v1, OpenAPI at /docs)."""
+    from pilotage.web.server import serve as run_server
+
+    run_server(db, host=host, port=port, workers=workers)
 
 
 @app.command()

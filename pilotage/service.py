@@ -56,6 +56,17 @@ def records(df: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
+def rows_json(df: pd.DataFrame) -> list[dict]:
+    """Any records (drill-down rows) as JSON-ready dicts: dates in ISO, decimals as numbers, NaN as null."""
+    import json
+
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == object and len(df) and any(type(v).__name__ == "Decimal" for v in df[c].head(20)):
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+    return json.loads(df.to_json(orient="records", date_format="iso", date_unit="s"))
+
+
 def kpi_query(ws: Workspace, ids, *, grain=None, by=None, start=None, end=None, filters=None,
               user=None) -> pd.DataFrame:
     return ws.kpi(ids, grain=grain, by=by, start=start, end=end, filters=scoped_filters(filters, user))
@@ -122,3 +133,31 @@ def parse_period(text: str) -> tuple[dt.date, dt.date]:
     except ValueError:
         raise InvalidCut(f"period {text!r}: expected 2024, 2024-Q1, 2024-03, 2024-03-15 "
                          f"or 2024-01-01..2024-04-01") from None
+
+
+DIMENSION_SOURCES = {
+    # dimension: (table, id column, label column)
+    "rep": ("reps", "rep_id", "name"),
+    "team": ("teams", "team_id", "name"),
+    "campaign": ("campaigns", "campaign_id", "name"),
+    "product": ("products", "product_id", "name"),
+    "source": ("leads", "source", "source"),
+    "segment": ("accounts", "segment", "segment"),
+    "region": ("accounts", "region", "region"),
+    "industry": ("accounts", "industry", "industry"),
+    "pipeline": ("opportunities", "pipeline", "pipeline"),
+    "stage": ("stages", "stage", "stage"),
+    "kind": ("opportunities", "kind", "kind"),
+}
+
+
+def dimension_values(ws: Workspace, dim: str) -> list[tuple[str, str]]:
+    """(id, label) of each value a dimension takes, sorted by label (for filters and legends)."""
+    from pilotage.errors import InvalidCut
+
+    if dim not in DIMENSION_SOURCES:
+        raise InvalidCut(f"unknown dimension {dim!r}: expected one of {', '.join(DIMENSION_SOURCES)}")
+    table, key, label = DIMENSION_SOURCES[dim]
+    t = ws.db.table(table)
+    rows = t.filter(t[key].notnull()).select(id=t[key], label=t[label]).distinct().order_by("label").execute()
+    return [(str(i), str(lbl) if lbl is not None else str(i)) for i, lbl in rows.itertuples(index=False)]

@@ -1,0 +1,160 @@
+"""REST API, /api/v1: the catalogue, KPI queries, drill-down, import, settings.
+
+The KPI query takes the CLI's parameters and answers the `pilotage kpi
+--format json` shape. Bad parameters get a 4xx JSON error with a message.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile
+from pydantic import BaseModel
+
+from pilotage import service
+from pilotage.catalogue.kpis import BY_ID
+from pilotage.errors import PilotageError
+from pilotage.web import data
+from pilotage.web.app import StateDep
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+MAX_UPLOAD = 512 * 1024 * 1024  # bytes, uncompressed
+MAX_FILES = 64
+
+
+def _filters(where: list[str] | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for w in where or []:
+        if "=" not in w:
+            raise HTTPException(422, {"error": "InvalidParameters",
+                                      "message": f"where {w!r}: expected dimension=value"})
+        k, v = w.split("=", 1)
+        out.setdefault(k.strip(), []).extend(x for x in v.split(",") if x)
+    return out
+
+
+@router.get("/kpis", summary="The KPI catalogue")
+def kpis(lang: Literal["fr", "en"] = "fr") -> list[dict]:
+    return data.catalogue(lang)
+
+
+@router.get("/kpis/{kpi_id}", summary="One KPI of the catalogue")
+def kpi_definition(kpi_id: str, lang: Literal["fr", "en"] = "fr") -> dict:
+    if kpi_id not in BY_ID:
+        raise HTTPException(404, {"error": "UnknownKpi", "message": f"unknown KPI {kpi_id!r}"})
+    return next(k for k in data.catalogue(lang) if k["id"] == kpi_id)
+
+
+@router.get("/kpi", summary="KPI values: one object per cut (the `pilotage kpi --format json` shape)")
+def kpi(state: StateDep,
+        ids: Annotated[str, Query(description="KPI ids, comma-separated")],
+        grain: Annotated[Literal["day", "week", "month", "quarter", "year"] | None, Query()] = None,
+        by: Annotated[str | None, Query(description="dimensions, comma-separated")] = None,
+        from_: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, included")] = None,
+        to: Annotated[str | None, Query(description="YYYY-MM-DD, excluded")] = None,
+        where: Annotated[list[str] | None, Query(description="dimension=value, repeatable")] = None) -> list[dict]:
+    id_list = [i.strip() for i in ids.split(",") if i.strip()]
+    return data.kpi_records(state, id_list, grain=grain, by=by, start=from_, end=to, filters=_filters(where))
+
+
+@router.get("/focus", summary="The focus KPIs with their change vs the previous period or year")
+def focus(state: StateDep, from_: Annotated[str | None, Query(alias="from")] = None, to: str | None = None,
+          compare: Literal["previous", "year"] = "previous",
+          where: Annotated[list[str] | None, Query()] = None) -> list[dict]:
+    return data.focus_cards(state, start=from_, end=to, filters=_filters(where), compare=compare)
+
+
+@router.get("/explain/{kpi_id}", summary="The formula, the value and the records behind a figure")
+def explain(state: StateDep, kpi_id: str, from_: Annotated[str | None, Query(alias="from")] = None,
+            to: str | None = None, where: Annotated[list[str] | None, Query()] = None,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+            lang: Literal["fr", "en"] = "fr") -> dict:
+    ex = data.explain(state, kpi_id, start=from_, end=to, filters=_filters(where), limit=limit, offset=offset)
+    k = ex["kpi"]
+    return {
+        "kpi": kpi_id, "label": k.label[lang], "formula": k.formula[lang], "symbols": k.symbols,
+        "from": ex["cut"].start.isoformat(), "to": ex["cut"].end.isoformat(),
+        "value": service.records(ex["result"])[0],
+        "sections": [{"role": s["role"], "fact": s["fact"], "anchor": s["anchor"], "total": s["total"],
+                      "limit": limit, "offset": offset, "records": service.rows_json(s["rows"])}
+                     for s in ex["sections"]],
+    }
+
+
+class ImportResult(BaseModel):
+    dry_run: bool
+    totals: dict[str, int]
+    tables: list[dict]
+
+
+@router.post("/import", summary="Import a canonical CSV folder: a zip, or the <table>.csv files")
+def import_(state: StateDep, files: Annotated[list[UploadFile], File(description="a .zip or .csv files")],
+            dry_run: bool = False) -> ImportResult:
+    tmp = Path(tempfile.mkdtemp(prefix="pilotage-upload-"))
+    try:
+        total = 0
+        for f in files:
+            name = Path(f.filename or "").name
+            raw = f.file.read(MAX_UPLOAD + 1)
+            total += len(raw)
+            if total > MAX_UPLOAD:
+                raise PilotageError(f"upload larger than {MAX_UPLOAD // 2**20} MiB: import from the command line")
+            if name.lower().endswith(".zip"):
+                _unzip(raw, tmp)
+            elif name.lower().endswith(".csv"):
+                (tmp / name).write_bytes(raw)
+            else:
+                raise PilotageError(f"{name or 'a file'}: expected a .zip or .csv files")
+        folder = _single_folder(tmp)
+        with state.lock:
+            report = state.ws.import_folder(folder, dry_run=dry_run)
+            data.after_write(state)
+        return ImportResult(dry_run=dry_run, totals=report.totals(),
+                            tables=[vars(t) for t in report.tables])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _unzip(raw: bytes, into: Path) -> None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise PilotageError("the uploaded .zip is not a valid zip archive") from None
+    members = [m for m in zf.infolist() if not m.is_dir()]
+    if len(members) > MAX_FILES:
+        raise PilotageError(f"the zip holds {len(members)} files: a canonical folder has at most {MAX_FILES}")
+    if sum(m.file_size for m in members) > MAX_UPLOAD:
+        raise PilotageError(f"the zip expands beyond {MAX_UPLOAD // 2**20} MiB: import from the command line")
+    for m in members:
+        name = Path(m.filename).name
+        if not name.lower().endswith(".csv") or name.startswith("."):
+            continue
+        with zf.open(m) as src, open(into / name, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _single_folder(tmp: Path) -> Path:
+    if not any(tmp.glob("*.csv")):
+        raise PilotageError("no .csv file in the upload")
+    return tmp
+
+
+@router.get("/settings", summary="The workspace settings")
+def get_settings(state: StateDep) -> dict:
+    return state.ws.settings.model_dump()
+
+
+@router.get("/dimensions/{dim}", summary="The values a dimension takes (for filters)")
+def dimension(state: StateDep, dim: str) -> list[dict]:
+    return [{"id": i, "label": label} for i, label in data.dimension_values(state, dim)]
+
+
+@router.get("/health", include_in_schema=False)
+def health(state: StateDep) -> dict:
+    return {"ok": True, "counts": state.ws.row_counts()}

@@ -1,0 +1,80 @@
+"""The web application: REST API under /api/v1 and the dashboard pages, over one workspace.
+
+With the embedded DuckDB the server is the one process writing the file, so
+imports while it runs go through it (``POST /api/v1/import`` or
+``pilotage import DIR --server URL``); several workers on one DuckDB file are
+refused (see :func:`pilotage.web.server.serve`).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+import pilotage
+from pilotage.errors import DatabaseLocked, ImportRejected, InvalidCut, PilotageError, UnknownKpi
+from pilotage.web.cache import Cache
+
+STATIC = Path(__file__).parent / "static"
+PLOTLY_JS = Path(__import__("plotly").__file__).parent / "package_data" / "plotly.min.js"
+
+
+class State:
+    """The workspace, its lock (one writer) and the results cache (dropped on every write)."""
+
+    def __init__(self, ws: pilotage.Workspace):
+        self.ws = ws
+        self.lock = threading.RLock()
+        self.cache = Cache()
+
+
+def get_state(request: Request) -> State:
+    return request.app.state.pilotage
+
+
+StateDep = Annotated[State, Depends(get_state)]
+
+
+def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> FastAPI:
+    ws = ws or pilotage.connect(url)
+    app = FastAPI(title="Pilotage", version=pilotage.__version__,
+                  description="Sales KPIs over your CRM data: the catalogue, KPI queries, drill-down, import.",
+                  docs_url="/docs", openapi_url="/api/v1/openapi.json")
+    app.state.pilotage = State(ws)
+
+    @app.exception_handler(PilotageError)
+    async def _pilotage_error(request: Request, exc: PilotageError):
+        status = 404 if isinstance(exc, UnknownKpi) else 409 if isinstance(exc, DatabaseLocked) else (
+            422 if isinstance(exc, (InvalidCut, ImportRejected)) else 400)
+        body = {"error": type(exc).__name__, "message": str(exc)}
+        if isinstance(exc, ImportRejected):
+            body["errors"] = [{"file": f, "line": ln, "column": c, "reason": r} for f, ln, c, r in exc.errors]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(body, status_code=status)
+        from pilotage.web.pages import error_page
+
+        return error_page(request, status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        msgs = [f"{'.'.join(str(x) for x in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"error": "InvalidParameters", "message": "; ".join(msgs)}, status_code=422)
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js():
+        return FileResponse(PLOTLY_JS, media_type="application/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    from pilotage.web import api, pages
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

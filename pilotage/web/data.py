@@ -1,0 +1,84 @@
+"""What both the API and the pages call: the service functions, cached per parameters.
+
+One call, two renderings (JSON for the API, HTML for the pages), so they cannot
+disagree. Every query goes through :func:`pilotage.service.scoped_filters`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pilotage import service
+from pilotage.web.app import State
+
+
+def _norm(v):
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    return v
+
+
+def kpi(state: State, ids, *, grain=None, by=None, start=None, end=None, filters=None) -> pd.DataFrame:
+    """KPI frame (see pilotage.engine.query.run), from the cache when the same question was asked."""
+    ids = [ids] if isinstance(ids, str) else list(ids)
+    by = [b for part in ([by] if isinstance(by, str) else (by or [])) for b in part.split(",") if b]
+    filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
+
+    def compute():
+        with state.lock:
+            return service.kpi_query(state.ws, ids, grain=grain, by=by, start=start, end=end, filters=filters)
+
+    return state.cache.get_or_compute("kpi", compute, ids=ids, grain=grain, by=by, start=_norm(start),
+                                      end=_norm(end), filters=filters)
+
+
+def kpi_records(state: State, ids, **cut) -> list[dict]:
+    """The `pilotage kpi --format json` shape."""
+    return service.records(kpi(state, ids, **cut))
+
+
+def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, compare="previous") -> list[dict]:
+    filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
+
+    def compute():
+        with state.lock:
+            return service.focus_cards(state.ws, ids=ids, start=start, end=end, filters=filters, compare=compare)
+
+    return state.cache.get_or_compute("cards", compute, ids=ids, start=start, end=end, filters=filters,
+                                      compare=compare)
+
+
+def explain(state: State, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0) -> dict:
+    filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
+
+    def compute():
+        with state.lock:
+            return service.explain(state.ws, kpi_id, start=start, end=end, filters=filters, limit=limit,
+                                   offset=offset)
+
+    return state.cache.get_or_compute("explain", compute, kpi_id=kpi_id, start=start, end=end,
+                                      filters=filters, limit=limit, offset=offset)
+
+
+def catalogue(lang: str) -> list[dict]:
+    return service.catalogue(lang)
+
+
+def settings(state: State):
+    return state.ws.settings
+
+
+def dimension_values(state: State, dim: str) -> list[tuple[str, str]]:
+    """(id, label) choices for a filter: reps and teams by name, other dimensions by value."""
+    def compute():
+        with state.lock:
+            return service.dimension_values(state.ws, dim)
+
+    return state.cache.get_or_compute("dim", compute, dim=dim)
+
+
+def after_write(state: State) -> None:
+    """Drop every cached answer: the next page shows the new data."""
+    state.cache.clear()

@@ -1,0 +1,26 @@
+"""Serving the app with uvicorn, with the one-writer rule of DuckDB enforced."""
+
+from __future__ import annotations
+
+from pilotage.errors import PilotageError
+from pilotage.store.database import resolve_url
+
+
+def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          log_level: str = "warning") -> None:
+    import uvicorn
+
+    import pilotage
+    from pilotage.web.app import create_app
+
+    url = resolve_url(url)
+    if workers > 1 and not url.startswith(("postgresql://", "postgres://")):
+        raise PilotageError(
+            f"{workers} workers on the DuckDB file {url}: DuckDB allows one writing process, so the "
+            "server runs one worker on it (use PostgreSQL for several workers)")
+    if workers > 1:
+        raise PilotageError("several workers: run several `pilotage serve` behind a proxy (one worker each)")
+    ws = pilotage.connect(url)
+    app = create_app(ws=ws)
+    print(f"Pilotage: http://{host}:{port}  (database {url}; stop with Ctrl+C)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -1,0 +1,352 @@
+"""Customer KPIs: active_customers, new_customers, churn_rate, retention_rate, nps,
+recommendation_rate, upsell_rate, avg_purchase_value, purchase_frequency,
+customer_lifespan, clv."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ._helpers import account, contract, lost, one, only, opp, order, reps, won
+
+
+def accounts(*ids, **kw):
+    return [account(a, **kw) for a in ids]
+
+
+def test_active_customers_from_contracts(ws):
+    ws.load({
+        "accounts": accounts("a1", "a3", segment="smb") + accounts(
+            "a2", "a4", "a5", "a6", "a7", "a8", segment="enterprise"),
+        "contracts": [
+            contract("k1", "a1", "2023-01-01"),
+            contract("k2", "a2", "2023-06-01", "2024-02-15"),
+            contract("k3", "a3", "2024-02-29"),
+            contract("k4", "a4", "2024-03-01"),
+            contract("k5a", "a5", "2023-01-01", "2024-01-31"),
+            contract("k5b", "a5", "2024-01-31"),  # a5 counted once
+            contract("k6", "a6", "2023-01-01", "2024-03-01"),
+            contract("k7", "a7", "2024-01-10", "2024-03-20"),
+            contract("k8", "a8", "2024-02-10"),
+        ],
+    })
+    df = ws.kpi(["active_customers"], grain="month", start="2024-01-01", end="2024-04-01")
+    # active at t: start_date < t and (no end_date or end_date >= t)
+    # end of Jan (Feb 1): a1, a2, a5, a6, a7 = 5
+    assert only(df, period="2024-01-01")["active_customers"] == 5
+    # end of Feb (Mar 1): a1, a3 (Feb 29 < Mar 1), a5, a6 (ends Mar 1 >= Mar 1), a7, a8 = 6;
+    # a2 ended Feb 15, a4 starts Mar 1 (not < Mar 1)
+    assert only(df, period="2024-02-01")["active_customers"] == 6
+    # end of Mar (Apr 1): a1, a3, a4, a5, a8 = 5
+    assert only(df, period="2024-03-01")["active_customers"] == 5
+
+    by_segment = ws.kpi(["active_customers"], by=["segment"], start="2024-03-01", end="2024-04-01")
+    # at Apr 1: smb a1, a3 = 2; enterprise a4, a5, a8 = 3
+    assert only(by_segment, segment="smb")["active_customers"] == 2
+    assert only(by_segment, segment="enterprise")["active_customers"] == 3
+
+
+def test_active_customers_from_orders_without_contracts(ws):
+    ws.load({
+        "accounts": accounts("b1", "b2", "b3", "b4", "b5"),
+        "orders": [
+            order("o1", "b1", "2023-05-10 10:00:00", 100),  # within the 12 months before Apr 1
+            order("o2", "b2", "2023-03-15 10:00:00", 100),  # more than 12 months before
+            order("o3", "b3", "2024-03-31 10:00:00", 100),
+            order("o4", "b4", "2024-04-01 10:00:00", 100),  # after the end of March
+            order("o5", "b5", "2023-09-01 10:00:00", 100),
+            order("o6", "b5", "2024-01-01 10:00:00", 100),  # b5 counted once
+        ],
+    })
+    row = one(ws.kpi(["active_customers"], start="2024-03-01", end="2024-04-01"))
+    # an order in [2023-04-01, 2024-04-01): b1, b3, b5 => 3
+    assert row["active_customers"] == 3
+
+
+def test_active_customers_from_won_deals_without_orders(ws):
+    ws.load({
+        "reps": reps("r1"),
+        "accounts": accounts("a1", "a2", "a3", "a4", "a5"),
+        "opportunities": [
+            won("w1", "2023-06-01 10:00:00", account_id="a1"),  # within 12 months
+            lost("w2", "2024-01-10 10:00:00", account_id="a2"),  # lost: not an order
+            won("w3", "2022-12-01 10:00:00", account_id="a3"),  # too old
+            opp("w4", account_id="a4", created_at="2024-02-01 10:00:00"),  # open
+            won("w5", "2024-02-15 10:00:00", account_id="a5"),
+        ],
+    })
+    row = one(ws.kpi(["active_customers"], start="2024-03-01", end="2024-04-01"))
+    # won deals as orders in the 12 months before Apr 1: a1, a5 => 2
+    assert row["active_customers"] == 2
+
+
+def test_new_customers_first_won_deal_or_contract(ws):
+    ws.load({
+        "reps": reps("r1"),
+        "accounts": accounts("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"),
+        "contracts": [
+            contract("k1", "a1", "2024-03-05"),  # first contract in March, no deal
+            contract("k2", "a2", "2023-05-01"),  # customer since 2023
+            contract("k6", "a6", "2024-04-01"),  # April
+            contract("k7", "a7", "2024-03-31"),  # earlier than a7's won deal
+        ],
+        "opportunities": [
+            won("o2", "2024-03-10 10:00:00", account_id="a2"),
+            won("o3a", "2024-03-02 10:00:00", account_id="a3"),
+            won("o3b", "2024-03-25 10:00:00", account_id="a3"),
+            won("o4a", "2024-02-28 10:00:00", account_id="a4"),
+            won("o4b", "2024-03-10 10:00:00", account_id="a4"),
+            lost("o5", "2024-03-15 10:00:00", account_id="a5"),
+            won("o7", "2024-04-20 10:00:00", account_id="a7"),
+            won("o8", "2024-01-31 23:59:59", account_id="a8"),  # Jan: before the range
+        ],
+    })
+    df = ws.kpi(["new_customers"], grain="month", start="2024-02-01", end="2024-04-01")
+    # Feb: a4 (first won Feb 28) => 1
+    assert only(df, period="2024-02-01")["new_customers"] == 1
+    # Mar: a1 (contract), a3 (once), a7 (contract Mar 31 before its April deal) => 3
+    assert only(df, period="2024-03-01")["new_customers"] == 3
+
+
+def _churn_data():
+    return {
+        "accounts": accounts(*[f"a{i}" for i in range(1, 11)]),
+        "contracts": [
+            contract("k1", "a1", "2023-01-01"),  # still open
+            contract("k2", "a2", "2023-01-01", "2024-03-15"),  # churns in March
+            contract("k3a", "a3", "2023-01-01", "2024-03-10"),
+            contract("k3b", "a3", "2024-03-11"),  # renewed: stays
+            contract("k4", "a4", "2023-06-01", "2024-03-01"),  # active at Mar 1, ends in March
+            contract("k5", "a5", "2023-06-01", "2024-04-01"),  # ends after March
+            contract("k6", "a6", "2024-03-05", "2024-03-25"),  # not active at Mar 1
+            contract("k7", "a7", "2023-01-01", "2024-02-20"),  # churned in Feb
+            contract("k8a", "a8", "2023-01-01", "2024-03-20"),
+            contract("k8b", "a8", "2023-02-01", "2024-03-28"),  # both end in March: churns
+            contract("k9", "a9", "2023-01-01"),
+            contract("k10a", "a10", "2023-01-01", "2024-03-10"),
+            contract("k10b", "a10", "2023-01-01", "2024-06-30"),  # last one ends in June
+        ],
+    }
+
+
+def test_churn_and_retention(ws):
+    ws.load(_churn_data())
+    df = ws.kpi(["churn_rate", "retention_rate"], grain="month", start="2024-02-01", end="2024-04-01")
+    mar = only(df, period="2024-03-01")
+    # active at Mar 1: a1, a2, a3, a4, a5, a8, a9, a10 = 8 (a6 starts later, a7 ended Feb 20)
+    # whose last contract ends in March with none left open: a2, a4, a8 = 3 => 3/8 = 0.375
+    assert mar["churn_rate"] == pytest.approx(0.375)
+    assert (mar["churn_rate_numerator"], mar["churn_rate_denominator"]) == (3, 8)
+    # retention = 1 - 0.375 = 0.625, numerator = the 5 retained
+    assert mar["retention_rate"] == pytest.approx(0.625)
+    assert (mar["retention_rate_numerator"], mar["retention_rate_denominator"]) == (5, 8)
+    feb = only(df, period="2024-02-01")
+    # active at Feb 1: all but a6 = 9; churned in Feb: a7 => 1/9
+    assert feb["churn_rate"] == pytest.approx(1 / 9)
+    assert feb["retention_rate"] == pytest.approx(8 / 9)
+
+
+def test_nps(ws):
+    smb = [("s1", 10), ("s2", 9), ("s3", 9), ("s4", 8), ("s5", 7)]
+    ent = [("e1", 6), ("e2", 10), ("e3", 3), ("e4", 9), ("e5", 10)]
+    surveys = [
+        {"survey_id": sid, "account_id": "a1", "answered_at": f"2024-03-{i + 1:02d} 10:00:00", "nps_score": s}
+        for i, (sid, s) in enumerate(smb)
+    ] + [
+        {"survey_id": sid, "account_id": "a2", "answered_at": f"2024-03-{i + 10:02d} 10:00:00", "nps_score": s}
+        for i, (sid, s) in enumerate(ent)
+    ] + [
+        {"survey_id": "x1", "account_id": "a1", "answered_at": "2024-02-29 23:59:59", "nps_score": 0},
+        {"survey_id": "x2", "account_id": "a2", "answered_at": "2024-04-01 00:00:00", "nps_score": 0},
+    ]
+    ws.load({"accounts": [account("a1", segment="smb"), account("a2", segment="enterprise")],
+             "surveys": surveys})
+    row = one(ws.kpi(["nps"], start="2024-03-01", end="2024-04-01"))
+    # 10 answers in March; promoters (9-10): 10, 9, 9, 10, 9, 10 = 6; detractors (0-6): 6, 3 = 2
+    # => 100 × (6 - 2) / 10 = 40
+    assert row["nps"] == pytest.approx(40)
+    assert row["nps_numerator"] == 4
+    assert row["nps_denominator"] == 10
+
+    by_segment = ws.kpi(["nps"], by=["segment"], start="2024-03-01", end="2024-04-01")
+    # smb: 10, 9, 9, 8, 7 => 3 promoters, 0 detractors => 100 × 3/5 = 60
+    # enterprise: 6, 10, 3, 9, 10 => 3 promoters, 2 detractors => 100 × 1/5 = 20
+    assert only(by_segment, segment="smb")["nps"] == pytest.approx(60)
+    assert only(by_segment, segment="enterprise")["nps"] == pytest.approx(20)
+
+
+def test_recommendation_rate(ws):
+    ws.load({
+        "accounts": accounts("a1", "a2", "a3", "a4", "a5"),
+        "contracts": [contract(f"k{i}", f"a{i}", "2023-01-01") for i in range(1, 5)]
+        + [contract("k5", "a5", "2023-01-01", "2024-02-01")],  # a5 no longer a customer
+        "referrals": [
+            {"referral_id": "f1", "account_id": "a1", "referred_at": "2024-03-05 10:00:00"},
+            {"referral_id": "f2", "account_id": "a1", "referred_at": "2024-03-20 10:00:00"},  # a1 once
+            {"referral_id": "f3", "account_id": "a2", "referred_at": "2024-03-10 10:00:00"},
+            {"referral_id": "f4", "account_id": "a3", "referred_at": "2024-04-01 00:00:00"},  # April
+            {"referral_id": "f5", "account_id": "a4", "referred_at": "2024-02-28 10:00:00"},  # Feb
+        ],
+    })
+    row = one(ws.kpi(["recommendation_rate"], start="2024-03-01", end="2024-04-01"))
+    # accounts referring in March: a1, a2 = 2; active customers at Apr 1: a1..a4 = 4 => 0.5
+    assert row["recommendation_rate"] == pytest.approx(0.5)
+    assert row["recommendation_rate_numerator"] == 2
+    assert row["recommendation_rate_denominator"] == 4
+
+
+def test_upsell_rate(ws):
+    ws.load({
+        "reps": reps("r1"),
+        "accounts": accounts("a1", "a2", "a3", "a4", "a5", "a6"),
+        "contracts": [contract(f"k{i}", f"a{i}", "2023-01-01") for i in range(1, 6)]
+        + [contract("k6", "a6", "2023-01-01", "2024-02-01")],  # a6 no longer a customer
+        "opportunities": [
+            won("u1", "2024-03-05 10:00:00", account_id="a1", kind="upsell"),
+            won("u2", "2024-03-20 10:00:00", account_id="a1", kind="upsell"),  # deals, not accounts
+            lost("u3", "2024-03-10 10:00:00", account_id="a2", kind="upsell"),  # lost
+            won("u4", "2024-03-12 10:00:00", account_id="a3"),  # new business
+            won("u5", "2024-04-01 00:00:00", account_id="a4", kind="upsell"),  # April
+            won("u6", "2024-02-10 10:00:00", account_id="a5", kind="upsell"),  # Feb
+        ],
+    })
+    row = one(ws.kpi(["upsell_rate"], start="2024-03-01", end="2024-04-01"))
+    # upsell deals won in March: u1, u2 = 2; active customers at Apr 1: a1..a5 = 5 => 0.4
+    assert row["upsell_rate"] == pytest.approx(0.4)
+    assert row["upsell_rate_numerator"] == 2
+    assert row["upsell_rate_denominator"] == 5
+
+
+def test_avg_purchase_value_from_orders(ws):
+    ws.load({
+        "accounts": accounts("a1", "a2"),
+        "orders": [
+            order("o1", "a1", "2024-03-01 00:00:00", 100),
+            order("o2", "a1", "2024-03-15 10:00:00", 200),
+            order("o3", "a2", "2024-03-31 23:59:59", 600),
+            order("x1", "a2", "2024-02-28 10:00:00", 50),  # Feb
+            order("x2", "a1", "2024-04-01 00:00:00", 1000),  # range end
+        ],
+    })
+    row = one(ws.kpi(["avg_purchase_value"], start="2024-03-01", end="2024-04-01"))
+    # (100 + 200 + 600) / 3 = 300
+    assert row["avg_purchase_value"] == pytest.approx(300)
+    assert row["avg_purchase_value_numerator"] == pytest.approx(900)
+    assert row["avg_purchase_value_denominator"] == 3
+
+
+def test_avg_purchase_value_from_won_deals_without_orders(ws):
+    ws.load({
+        "reps": reps("r1"),
+        "accounts": accounts("a1", "a2"),
+        "opportunities": [
+            won("w1", "2024-03-05 10:00:00", 1000, account_id="a1"),
+            won("w2", "2024-03-06 10:00:00", 500, account_id="a2"),
+            lost("w3", "2024-03-07 10:00:00", 700, account_id="a2"),
+            won("w4", "2024-04-02 10:00:00", 9000, account_id="a2"),
+        ],
+    })
+    row = one(ws.kpi(["avg_purchase_value"], start="2024-03-01", end="2024-04-01"))
+    # won deals in March as orders: (1000 + 500) / 2 = 750
+    assert row["avg_purchase_value"] == pytest.approx(750)
+
+
+def test_purchase_frequency_is_per_year(ws):
+    ws.load({
+        "accounts": accounts("a1", "a2", "a3"),
+        "orders": [
+            order("o1", "a1", "2024-01-05 10:00:00", 10),
+            order("o2", "a1", "2024-01-20 10:00:00", 10),
+            order("o3", "a1", "2024-03-03 10:00:00", 10),
+            order("o4", "a1", "2024-06-30 10:00:00", 10),
+            order("o5", "a2", "2024-01-10 10:00:00", 10),
+            order("o6", "a2", "2024-05-05 10:00:00", 10),
+            order("x1", "a3", "2024-07-01 00:00:00", 10),  # range end
+            order("x2", "a3", "2023-12-31 10:00:00", 10),  # before
+        ],
+    })
+    half = one(ws.kpi(["purchase_frequency"], start="2024-01-01", end="2024-07-01"))
+    # 6 orders / 2 customers / 0.5 year (6 months) = 6 per year
+    assert half["purchase_frequency"] == pytest.approx(6.0)
+
+    df = ws.kpi(["purchase_frequency"], grain="month", start="2024-01-01", end="2024-04-01")
+    # Jan: 3 orders (o1, o2, o5) / 2 customers / (1/12) = 18
+    assert only(df, period="2024-01-01")["purchase_frequency"] == pytest.approx(18.0)
+    # Feb: no order => null
+    assert pd.isna(only(df, period="2024-02-01")["purchase_frequency"])
+    # Mar: 1 order / 1 customer / (1/12) = 12
+    assert only(df, period="2024-03-01")["purchase_frequency"] == pytest.approx(12.0)
+
+
+def test_customer_lifespan_from_contracts(ws):
+    ws.load({
+        "accounts": accounts("a1", "a2", "a3", "a4"),
+        "contracts": [
+            contract("k1a", "a1", "2021-03-10", "2022-03-10"),
+            contract("k1b", "a1", "2022-03-10", "2024-03-10"),  # churns in March
+            contract("k2", "a2", "2023-03-20", "2024-03-19"),  # churns in March
+            contract("k3", "a3", "2022-01-01"),  # still a customer
+            contract("k4", "a4", "2020-01-01", "2024-02-10"),  # churned in Feb
+        ],
+    })
+    row = one(ws.kpi(["customer_lifespan"], start="2024-03-01", end="2024-04-01"))
+    # a1: 2021-03-10 -> 2024-03-10 = 365 + 365 + 366 = 1096 days
+    # a2: 2023-03-20 -> 2024-03-19 = 366 - 1 = 365 days
+    # => mean (1096 + 365) / 2 / 365 = 1461 / 730 = 2.00137 years
+    assert row["customer_lifespan"] == pytest.approx(1461 / 730, rel=1e-4)
+
+
+def test_customer_lifespan_from_orders(ws):
+    ws.load({
+        "accounts": accounts("b1", "b2", "b3", "b4"),
+        "orders": [
+            order("o1", "b1", "2023-03-01 00:00:00", 10),
+            order("o2", "b1", "2024-03-01 00:00:00", 10),  # 366 days later (Feb 29)
+            order("o3", "b2", "2024-01-01 00:00:00", 10),
+            order("o4", "b2", "2024-01-15 00:00:00", 10),
+            order("o5", "b2", "2024-03-31 00:00:00", 10),  # Jan 1 -> Mar 31 = 31 + 29 + 30 = 90 days
+            order("o6", "b3", "2024-03-10 00:00:00", 10),  # one order only
+            order("o7", "b4", "2023-01-01 00:00:00", 10),
+            order("o8", "b4", "2024-04-02 00:00:00", 10),  # last order after March
+        ],
+    })
+    row = one(ws.kpi(["customer_lifespan"], start="2024-03-01", end="2024-04-01"))
+    # b1 366 days, b2 90 days => (366 + 90) / 2 / 365 = 456 / 730 = 0.62466 years
+    assert row["customer_lifespan"] == pytest.approx(456 / 730, rel=1e-4)
+
+
+def _clv_data():
+    return {
+        "accounts": [account("a1", segment="smb"), account("a2", segment="enterprise")],
+        "orders": [
+            order("o0", "a1", "2023-02-01 00:00:00", 200),  # before 2024: only for a1's lifespan
+            order("o1", "a1", "2024-02-01 00:00:00", 100),
+            order("o2", "a1", "2024-08-01 00:00:00", 300),
+            order("o3", "a2", "2024-05-01 00:00:00", 200),
+            order("o4", "a2", "2024-11-01 00:00:00", 200),
+        ],
+    }
+
+
+def test_clv_historical(ws):
+    ws.load(_clv_data())
+    row = one(ws.kpi(["clv", "avg_purchase_value", "purchase_frequency", "customer_lifespan"],
+                     start="2024-01-01", end="2025-01-01"))
+    # APV = (100 + 300 + 200 + 200) / 4 = 200
+    assert row["avg_purchase_value"] == pytest.approx(200)
+    # PF = 4 orders / 2 customers / 1 year = 2
+    assert row["purchase_frequency"] == pytest.approx(2.0)
+    # CL: a1 2023-02-01 -> 2024-08-01 = 365 + 182 = 547 days; a2 2024-05-01 -> 2024-11-01 = 184
+    # => (547 + 184) / 2 / 365 = 731 / 730 = 1.00137
+    assert row["customer_lifespan"] == pytest.approx(731 / 730, rel=1e-4)
+    # CLV = 200 × 2 × 1.00137 = 400.55
+    assert row["clv"] == pytest.approx(400.55, rel=1e-4)
+
+
+def test_clv_by_segment(ws):
+    ws.load(_clv_data())
+    df = ws.kpi(["clv"], by=["segment"], start="2024-01-01", end="2025-01-01")
+    # smb (a1): APV (100 + 300) / 2 = 200, PF 2 / 1 / 1 = 2, CL 547 / 365 = 1.49863 => 599.45
+    assert only(df, segment="smb")["clv"] == pytest.approx(599.45, rel=1e-4)
+    # enterprise (a2): APV 200, PF 2, CL 184 / 365 = 0.50411 => 201.64
+    assert only(df, segment="enterprise")["clv"] == pytest.approx(201.64, rel=1e-4)

@@ -1,0 +1,104 @@
+"""The CLI contract, run as a user runs it: a real process, its stdout, stderr and exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import pilotage
+
+
+def run(*args, check=False):
+    p = subprocess.run([sys.executable, "-m", "pilotage.cli", *args], capture_output=True, text=True, timeout=120)
+    if check and p.returncode:
+        raise AssertionError(p.stderr)
+    return p
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("cli") / "cli.duckdb")
+    with pilotage.connect(path) as ws:
+        ws.load({
+            "teams": [{"team_id": "t1", "name": "PME"}],
+            "reps": [{"rep_id": "r1", "name": "Alice", "team_id": "t1"},
+                     {"rep_id": "r2", "name": "Bruno", "team_id": "t1"}],
+            # 200 leads in January 2024, 50 of them converted (the seeds' example: 25 %)
+            "leads": [{"lead_id": f"l{i}", "created_at": "2024-01-15 10:00:00",
+                       "source": "linkedin" if i % 2 else "event", "owner_rep_id": "r1" if i < 100 else "r2",
+                       "converted_at": "2024-02-01" if i < 50 else None} for i in range(200)],
+            "opportunities": [
+                {"opportunity_id": "o1", "owner_rep_id": "r1", "created_at": "2024-01-02", "stage": "S",
+                 "status": "won", "amount": "1234.56", "closed_at": "2024-02-10 10:00:00"},
+                {"opportunity_id": "o2", "owner_rep_id": "r2", "created_at": "2024-01-03", "stage": "S",
+                 "status": "won", "amount": "100", "closed_at": "2024-03-10 10:00:00"},
+            ],
+        })
+    return path
+
+
+def test_kpi_json_shape(db):
+    p = run("kpi", "lead_conversion_rate", "leads", "--grain", "month", "--by", "rep",
+            "--from", "2024-01-01", "--to", "2024-03-01", "--format", "json", "--db", db, check=True)
+    rows = json.loads(p.stdout)
+    jan_r1 = next(r for r in rows if r["period"] == "2024-01-01" and r["rep"] == "r1")
+    # r1 owns leads 0..99: converted are 0..49 => 50 of 100
+    assert jan_r1["lead_conversion_rate"] == 0.5
+    assert jan_r1["lead_conversion_rate_numerator"] == 50
+    assert jan_r1["lead_conversion_rate_denominator"] == 100
+    assert jan_r1["leads"] == 100
+    feb_r2 = next(r for r in rows if r["period"] == "2024-02-01" and r["rep"] == "r2")
+    assert feb_r2["lead_conversion_rate"] is None and feb_r2["leads"] == 0
+    assert len(rows) == 4  # 2 months x 2 reps
+
+
+def test_kpi_table_uses_french_formats(db):
+    p = run("kpi", "lead_conversion_rate", "revenue", "--from", "2024-01-01", "--to", "2024-03-01",
+            "--db", db, check=True)
+    assert "25,0" in p.stdout and "%" in p.stdout  # 50 / 200
+    assert "1\u202f234,56" in p.stdout or "1 234,56" in p.stdout  # revenue in February
+    assert "Taux de conversion des leads" in p.stdout
+
+
+def test_kpi_csv(db):
+    p = run("kpi", "revenue", "--grain", "month", "--from", "2024-01-01", "--to", "2024-04-01",
+            "--format", "csv", "--db", db, check=True)
+    assert p.stdout.splitlines() == ["period,revenue", "2024-01-01,0.0", "2024-02-01,1234.56", "2024-03-01,100.0"]
+
+
+def test_catalogue_in_english(db):
+    p = run("kpis", "--lang", "en", "--format", "json", check=True)
+    cat = {k["id"]: k for k in json.loads(p.stdout)}
+    assert cat["win_rate"]["label"] == "Win rate"
+    assert cat["win_rate"]["unit"] == "rate"
+
+
+def test_explain_shows_formula_and_records(db):
+    p = run("explain", "revenue", "--period", "2024-02", "--rep", "r1", "--db", db, check=True)
+    assert "somme des montants des affaires signées" in p.stdout
+    assert "o1" in p.stdout and "o2" not in p.stdout
+    assert "1 record(s)" in p.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["kpi", "revenu"], "unknown KPI 'revenu' (did you mean revenue"),
+    (["kpi", "nps", "--by", "rep"], "nps cannot be cut by rep"),
+    (["kpi", "revenue", "--from", "2024-02-30"], "start: '2024-02-30' is not a date"),
+    (["kpi", "revenue", "--grain", "fortnight"], "unknown grain 'fortnight'"),
+    (["kpi", "revenue", "--where", "colour"], "expected dimension=value"),
+])
+def test_errors_are_one_clear_line_and_exit_2(db, args, message):
+    p = run(*args, "--db", db)
+    assert p.returncode == 2
+    assert message in p.stderr.replace("\n", " ")
+    assert "Traceback" not in p.stderr
+
+
+def test_no_database_is_an_error_not_an_empty_answer(tmp_path):
+    p = run("kpi", "revenue", "--db", str(tmp_path / "nothing.duckdb"))
+    assert p.returncode == 2
+    assert "no database at" in p.stderr
+    assert not (tmp_path / "nothing.duckdb").exists()
