@@ -13,12 +13,12 @@ import zipfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel
 
 from pilotage import service
 from pilotage.catalogue.kpis import BY_ID
-from pilotage.errors import PilotageError
+from pilotage.errors import InvalidCut, PilotageError, UnknownKpi
 from pilotage.web import data
 from pilotage.web.app import StateDep
 
@@ -32,8 +32,7 @@ def _filters(where: list[str] | None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for w in where or []:
         if "=" not in w:
-            raise HTTPException(422, {"error": "InvalidParameters",
-                                      "message": f"where {w!r}: expected dimension=value"})
+            raise InvalidCut(f"where {w!r}: expected dimension=value (e.g. source=linkedin)")
         k, v = w.split("=", 1)
         out.setdefault(k.strip(), []).extend(x for x in v.split(",") if x)
     return out
@@ -47,7 +46,7 @@ def kpis(lang: Literal["fr", "en"] = "fr") -> list[dict]:
 @router.get("/kpis/{kpi_id}", summary="One KPI of the catalogue")
 def kpi_definition(kpi_id: str, lang: Literal["fr", "en"] = "fr") -> dict:
     if kpi_id not in BY_ID:
-        raise HTTPException(404, {"error": "UnknownKpi", "message": f"unknown KPI {kpi_id!r}"})
+        raise UnknownKpi(f"unknown KPI {kpi_id!r}")
     return next(k for k in data.catalogue(lang) if k["id"] == kpi_id)
 
 

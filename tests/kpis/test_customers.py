@@ -278,6 +278,17 @@ def test_purchase_frequency_is_per_year(ws):
     assert only(df, period="2024-03-01")["purchase_frequency"] == pytest.approx(12.0)
 
 
+def test_purchase_frequency_on_a_range_of_days(ws):
+    ws.load({"accounts": accounts("a1"), "orders": [
+        order("o1", "a1", "2024-03-01 10:00:00", 10),
+        order("o2", "a1", "2024-03-05 10:00:00", 10),
+        order("o3", "a1", "2024-03-11 00:00:00", 10),  # range end
+    ]})
+    row = one(ws.kpi(["purchase_frequency"], start="2024-03-01", end="2024-03-11"))
+    # 10 days, not month-aligned => 10 / 365 year: 2 orders / 1 customer / (10 / 365) = 73
+    assert row["purchase_frequency"] == pytest.approx(73.0)
+
+
 def test_customer_lifespan_from_contracts(ws):
     ws.load({
         "accounts": accounts("a1", "a2", "a3", "a4"),

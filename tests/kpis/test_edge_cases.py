@@ -96,6 +96,20 @@ def test_missing_optional_table_is_null_in_every_period(ws, kpi):
     assert list(df["leads"]) == [0, 1, 0]
 
 
+def test_missing_optional_table_keeps_the_ratio_columns(ws):
+    ws.load({"reps": reps("r1"), "opportunities": [opp("o1", created_at="2024-03-02 10:00:00")]})
+    df = ws.kpi(["nps", "content_usage_rate"], start="2024-03-01", end="2024-04-01")
+    # no surveys, no activities: the figures are null, but the result keeps its documented shape
+    # (a ratio carries numerator, denominator and small-sample flag; a rate its interval too)
+    for col in ("nps", "nps_numerator", "nps_denominator", "nps_small_sample",
+                "content_usage_rate", "content_usage_rate_numerator",
+                "content_usage_rate_denominator", "content_usage_rate_small_sample",
+                "content_usage_rate_low", "content_usage_rate_high"):
+        assert col in df.columns, f"{col} missing from {list(df.columns)}"
+    assert pd.isna(one(df)["nps"])
+    assert pd.isna(one(df)["content_usage_rate"])
+
+
 def test_churn_needs_contracts_even_with_orders(ws):
     ws.load({
         "accounts": [account("a1"), account("a2")],

@@ -142,3 +142,42 @@ def test_revenue_yoy_by_quarter(ws):
     assert only(df, period="2024-01-01")["revenue_yoy"] == pytest.approx(0.5)
     # Q2 2024 vs Q2 2023: (0 - 5000) / 5000 = -1.0
     assert only(df, period="2024-04-01")["revenue_yoy"] == pytest.approx(-1.0)
+
+
+def test_revenue_cut_by_account_product_and_deal_dimensions(ws):
+    ws.load({
+        "reps": reps("r1"),
+        "accounts": [
+            {"account_id": "a1", "name": "A1", "segment": "smb", "region": "north", "industry": "retail"},
+            {"account_id": "a2", "name": "A2", "segment": "enterprise", "region": "south", "industry": "bank"},
+        ],
+        "products": [{"product_id": "p1", "name": "P1"}, {"product_id": "p2", "name": "P2"}],
+        "opportunities": [
+            won("o1", "2024-03-05 10:00:00", 1000, account_id="a1", product_id="p1"),
+            won("o2", "2024-03-06 10:00:00", 200, account_id="a1", product_id="p2", kind="upsell"),
+            won("o3", "2024-03-07 10:00:00", 30, account_id="a2", product_id="p1", pipeline="partners"),
+            won("o4", "2024-04-07 10:00:00", 4, account_id="a2", product_id="p2"),  # April: out
+        ],
+    })
+    rng = {"start": "2024-03-01", "end": "2024-04-01"}
+    by_region = ws.kpi(["revenue"], by=["region"], **rng)
+    # north (a1): o1 + o2 = 1200; south (a2): o3 = 30
+    assert only(by_region, region="north")["revenue"] == pytest.approx(1200)
+    assert only(by_region, region="south")["revenue"] == pytest.approx(30)
+    by_industry = ws.kpi(["revenue"], by=["industry"], **rng)
+    assert only(by_industry, industry="retail")["revenue"] == pytest.approx(1200)
+    assert only(by_industry, industry="bank")["revenue"] == pytest.approx(30)
+    by_product = ws.kpi(["revenue"], by=["product"], **rng)
+    # p1: o1 + o3 = 1030; p2: o2 = 200
+    assert only(by_product, product="p1")["revenue"] == pytest.approx(1030)
+    assert only(by_product, product="p2")["revenue"] == pytest.approx(200)
+    by_pipeline = ws.kpi(["revenue"], by=["pipeline"], **rng)
+    # default: o1 + o2 = 1200; partners: o3 = 30
+    assert only(by_pipeline, pipeline="default")["revenue"] == pytest.approx(1200)
+    assert only(by_pipeline, pipeline="partners")["revenue"] == pytest.approx(30)
+    upsell = ws.kpi(["revenue"], filters={"kind": ["upsell"]}, **rng)
+    # o2 = 200
+    assert one(upsell)["revenue"] == pytest.approx(200)
+    smb = ws.kpi(["revenue"], filters={"segment": ["smb"]}, **rng)
+    # a1: 1200
+    assert one(smb)["revenue"] == pytest.approx(1200)

@@ -133,3 +133,15 @@ def test_comp_to_revenue_ratio(ws):
     total = one(ws.kpi(["comp_to_revenue_ratio"], start="2024-03-01", end="2024-04-01"))
     # (9300 + 1500) / (3100 + 3000) = 10800 / 6100 = 1.77049 (not the mean 1.75)
     assert total["comp_to_revenue_ratio"] == pytest.approx(10800 / 6100)
+
+
+def test_quota_attainment_by_month_follows_each_quotas_start(ws):
+    ws.load(_quota_data())
+    df = ws.kpi(["quota_attainment"], grain="month", by=["rep"], start="2024-01-01", end="2024-04-01")
+    # January holds the quotas starting in January: r1 q1 9000 / 10000 = 0.9, r2 q2 6000 / 5000 = 1.2
+    assert only(df, period="2024-01-01", rep="r1")["quota_attainment"] == pytest.approx(0.9)
+    assert only(df, period="2024-01-01", rep="r2")["quota_attainment"] == pytest.approx(1.2)
+    # February: r3 q3 3 / 4 = 0.75
+    assert only(df, period="2024-02-01", rep="r3")["quota_attainment"] == pytest.approx(0.75)
+    # March: r2 q5 over its own period Mar-May: (4000 + 1000) / 3000 = 1.6667
+    assert only(df, period="2024-03-01", rep="r2")["quota_attainment"] == pytest.approx(5000 / 3000)
