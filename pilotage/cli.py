@@ -86,7 +86,7 @@ def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kp
     ws = _open(db, read_only=True)
     df = service.kpi_query(ws, ids, grain=grain, by=by, start=from_, end=to, filters=_where(where))
     for w in df.attrs.get("warnings", []):
-        err.print(f"[yellow]warning:[/] {w}")
+        print(f"warning: {w}", file=sys.stderr)
     if format == "json":
         print(json.dumps(service.records(df), ensure_ascii=False))
         return
@@ -168,8 +168,12 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
 @app.command("import")
 def import_(folder: Annotated[Path, typer.Argument(help="a canonical CSV folder (one <table>.csv per table)")],
             dry_run: Annotated[bool, typer.Option(help="check and count, write nothing")] = False,
+            server: Annotated[Optional[str], typer.Option(
+                help="send the import to a running `pilotage serve` (e.g. http://127.0.0.1:8000)")] = None,
             db: DbOpt = None):
     """Import a canonical CSV folder: all files land together, or nothing does."""
+    if server:
+        return _import_via_server(folder, server, dry_run)
     ws = _open(db)
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -180,6 +184,33 @@ def import_(folder: Annotated[Path, typer.Argument(help="a canonical CSV folder 
             bar.update(task, description=step, completed=done, total=total)
 
         report = ws.import_folder(folder, dry_run=dry_run, progress=tick)
+    _print_report(report, time.perf_counter() - t0)
+
+
+def _import_via_server(folder: Path, server: str, dry_run: bool) -> None:
+    """While the server holds the DuckDB file, it is the one writer: hand it the files."""
+    import httpx
+
+    from pilotage.importer.canonical import ImportReport, TableReport
+
+    files = sorted(Path(folder).glob("*.csv"))
+    if not files:
+        raise PilotageError(f"{folder}: no .csv file to import")
+    t0 = time.perf_counter()
+    handles = [("files", (f.name, open(f, "rb"), "text/csv")) for f in files]
+    try:
+        r = httpx.post(server.rstrip("/") + "/api/v1/import", files=handles, params={"dry_run": dry_run},
+                       timeout=3600)
+    except httpx.HTTPError as exc:
+        raise PilotageError(f"cannot reach the server at {server}: {exc}") from None
+    finally:
+        for _, (_, fh, _) in handles:
+            fh.close()
+    body = r.json()
+    if r.status_code != 200:
+        lines = [body.get("message", r.text)]
+        raise PilotageError("\n".join(lines))
+    report = ImportReport([TableReport(**t) for t in body["tables"]], body["dry_run"])
     _print_report(report, time.perf_counter() - t0)
 
 
@@ -309,7 +340,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except PilotageError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        print(f"error: {exc}", file=sys.stderr)  # plain print: one line, never wrapped
         sys.exit(2)
     except typer.Abort:
         sys.exit(1)

@@ -46,6 +46,34 @@ def test_active_customers_from_contracts(ws):
     assert only(by_segment, segment="enterprise")["active_customers"] == 3
 
 
+def test_active_customers_at_the_range_end_when_it_cuts_the_period(ws):
+    ws.load({
+        "accounts": accounts("a1", "a2", "a3", "a4"),
+        "contracts": [
+            contract("k1", "a1", "2023-01-01", "2024-03-20"),  # still active on Mar 15
+            contract("k2", "a2", "2024-03-16"),  # starts after Mar 15
+            contract("k3", "a3", "2023-01-01", "2024-03-10"),  # ended before Mar 15
+            contract("k4", "a4", "2024-03-14"),
+        ],
+    })
+    df = ws.kpi(["active_customers"], grain="month", start="2024-03-01", end="2024-03-15")
+    # the end of the (cut) March period is the range end, Mar 15: a1, a4 => 2
+    assert one(df)["active_customers"] == 2
+
+
+def test_churn_rate_by_segment_pools_its_accounts(ws):
+    data = _churn_data()
+    # a1..a5 smb, a6..a10 enterprise
+    data["accounts"] = accounts("a1", "a2", "a3", "a4", "a5", segment="smb") + accounts(
+        "a6", "a7", "a8", "a9", "a10", segment="enterprise")
+    ws.load(data)
+    df = ws.kpi(["churn_rate"], by=["segment"], start="2024-03-01", end="2024-04-01")
+    # smb active at Mar 1: a1..a5 = 5, churned a2, a4 => 2/5 = 0.4
+    assert only(df, segment="smb")["churn_rate"] == pytest.approx(0.4)
+    # enterprise active at Mar 1: a8, a9, a10 = 3 (a6 not yet, a7 gone), churned a8 => 1/3
+    assert only(df, segment="enterprise")["churn_rate"] == pytest.approx(1 / 3)
+
+
 def test_active_customers_from_orders_without_contracts(ws):
     ws.load({
         "accounts": accounts("b1", "b2", "b3", "b4", "b5"),

@@ -261,3 +261,30 @@ def test_opportunity_source_defaults_to_its_leads(ws):
     assert only(df, source="linkedin")["opportunities_created"] == 2
     assert only(df, source="partner")["opportunities_created"] == 1
     assert "event" not in set(df["source"])
+
+
+def test_weighted_pipeline_history_counts_stages_reached_through_stage_changes(ws):
+    ws.load({
+        "reps": reps("r1"),
+        "stages": [
+            {"pipeline": "default", "stage": "a", "position": 1, "default_probability": 0.9},
+            {"pipeline": "default", "stage": "b", "position": 2, "default_probability": 0.9},
+            {"pipeline": "default", "stage": "c", "position": 3, "default_probability": 0.9},
+        ],
+        "opportunities": [
+            # h1 was lost while standing at `a`, but had gone through `b` (stage_changes)
+            lost("h1", "2023-06-01 10:00:00", stage="a", created_at="2023-01-05 10:00:00"),
+            # h2 was won at `c`: reached a, b, c
+            won("h2", "2023-06-02 10:00:00", stage="c", created_at="2023-01-05 10:00:00"),
+            opp("w1", amount=100, stage="b", created_at="2024-03-01 10:00:00"),
+        ],
+        "stage_changes": [
+            {"opportunity_id": "h1", "stage": "a", "entered_at": "2023-01-05 10:00:00"},
+            {"opportunity_id": "h1", "stage": "b", "entered_at": "2023-02-05 10:00:00"},
+            {"opportunity_id": "h1", "stage": "a", "entered_at": "2023-03-05 10:00:00"},
+        ],
+    })
+    row = one(ws.kpi(["weighted_pipeline"], start="2024-03-01", end="2024-04-01"))
+    # stage b: closed ones that reached it = h1 (lost, via stage_changes) and h2 (won) => 1/2
+    # => w1: 100 × 0.5 = 50 (not 100 × 1.0 when h1's history is ignored)
+    assert row["weighted_pipeline"] == pytest.approx(50)

@@ -157,3 +157,31 @@ def test_zip_bomb_is_refused_without_expanding_it(fresh):
         z.writestr("leads.csv", b"0" * (600 * 2**20))  # 600 MiB of zeros, a few hundred KB zipped
     r = fresh.post("/api/v1/import", files={"files": ("bomb.zip", buf.getvalue(), "application/zip")})
     assert r.status_code == 400 and "expands beyond" in r.json()["message"]
+
+
+def test_cli_import_while_the_server_runs(tmp_path):
+    """The server holds the DuckDB file: a plain import says so at once; --server hands it the files."""
+    db = str(tmp_path / "served.duckdb")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in BASE.items():
+        (folder / name).write_text(text)
+    ws = pilotage.connect(db)
+    with LiveServer(ws) as server:
+        cli = [sys.executable, "-m", "pilotage.cli", "import", str(folder)]
+        plain = subprocess.run([*cli, "--db", db], capture_output=True, text=True, timeout=60)
+        assert plain.returncode == 2
+        assert "in use by another Pilotage process" in plain.stderr and "--server" in plain.stderr
+        sent = subprocess.run([*cli, "--server", server.url], capture_output=True, text=True, timeout=60)
+        assert sent.returncode == 0, sent.stderr
+        assert "opportunities.csv" in sent.stdout
+        jan = {"ids": "revenue", "from": "2024-01-01", "to": "2024-02-01"}
+        assert httpx.get(server.url + "/api/v1/kpi", params=jan).json()[0]["revenue"] == 1000
+    ws.close()
+
+
+def test_several_workers_on_a_duckdb_file_are_refused(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "pilotage.cli", "serve", "--workers", "2",
+                        "--db", str(tmp_path / "w.duckdb")], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert "DuckDB allows one writing process" in p.stderr
