@@ -49,6 +49,7 @@ class Workspace:
                                 f"INSERT INTO {self.db.q(migrations.SETTINGS)} VALUES (?, ?)", (k, v))
         self._settings = new
         self._version += 1
+        query.forget_row_counts(self.db)
         return new
 
     # -- writing ----------------------------------------------------------------
@@ -87,6 +88,7 @@ class Workspace:
 
     # -- lifecycle --------------------------------------------------------------
     def close(self) -> None:
+        query.forget_row_counts(self.db)
         self.db.close()
 
     def drop_schema(self) -> None:

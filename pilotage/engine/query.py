@@ -142,7 +142,9 @@ class Context:
             "p_end": pd.to_datetime([p[2] for p in self.period_rows]),
         }))
         self._facts: dict[str, ibis.Table] = {}
-        self._rows: dict[str, bool] = _ROWS_CACHE.setdefault(id(db), {})
+        shared = _SHARED.setdefault(id(db), {"rows": {}, "facts": {}})
+        self._rows: dict[str, bool] = shared["rows"]
+        self._materialized: dict[str, ibis.Table] = shared["facts"]
         self.warnings: list[str] = []
 
     def t(self, name: str) -> ibis.Table:
@@ -161,8 +163,18 @@ class Context:
         return True
 
     def fact(self, name: str) -> ibis.Table:
-        if name not in self._facts:
-            self._facts[name] = F.FACTS[name].build(self)
+        """The fact's table. Event facts do not depend on the cut: they are computed once per
+        state of the database into a temporary table (dropped on the next write)."""
+        if name in self._facts:
+            return self._facts[name]
+        f = F.FACTS[name]
+        if f.periodic:
+            self._facts[name] = f.build(self)
+        else:
+            if name not in self._materialized:
+                self._materialized[name] = self.db.ibis.create_table(
+                    f"pilotage_fact_{name}", obj=f.build(self), temp=True, overwrite=True)
+            self._facts[name] = self._materialized[name]
         return self._facts[name]
 
     def achieved(self, quotas: ibis.Table) -> ibis.Table:
@@ -195,11 +207,17 @@ class Context:
         return out
 
 
-_ROWS_CACHE: dict[int, dict[str, bool]] = {}
+_SHARED: dict[int, dict] = {}  # per open database: which tables have rows, materialised facts
 
 
 def forget_row_counts(db: Database) -> None:
-    _ROWS_CACHE.pop(id(db), None)
+    """After a write: forget what was learned of the data (row presence, materialised facts)."""
+    shared = _SHARED.pop(id(db), None)
+    for name in (shared or {}).get("facts", {}):
+        try:
+            db.execute(f'DROP TABLE IF EXISTS "pilotage_fact_{name}"')
+        except Exception:  # noqa: BLE001 - a temp table that is already gone
+            pass
 
 
 # --------------------------------------------------------------------------- measures
@@ -394,9 +412,14 @@ def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None) -> pd.DataFrame | No
     """Fill empty periods and combinations; compute ratio values, intervals and flags."""
     keys = ctx.cut.keys
     grid = _grid(ctx)
-    if df is None:
+    if df is None:  # not available: null figures, same columns
         out = grid.copy()
         out["value"] = np.nan
+        if isinstance(kpi.kind, (Ratio, Share, Growth)):
+            out["num"] = out["den"] = np.nan
+            if kpi.is_rate and not isinstance(kpi.kind, Growth):
+                out["low"] = out["high"] = np.nan
+            out["small"] = False
         return out
     if keys:
         if ctx.cut.by:
