@@ -57,6 +57,7 @@ class Ratio:
     scale: float = 1.0
     per_year: bool = False
     extras: dict[str, Measure] = field(default_factory=dict)
+    proportion: bool = True  # numerator ⊂ denominator: a Wilson interval makes sense (if the unit is a rate)
 
 
 @dataclass(frozen=True)

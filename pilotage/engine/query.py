@@ -417,7 +417,7 @@ def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None) -> pd.DataFrame | No
         out["value"] = np.nan
         if isinstance(kpi.kind, (Ratio, Share, Growth)):
             out["num"] = out["den"] = np.nan
-            if kpi.is_rate and not isinstance(kpi.kind, Growth):
+            if has_interval(kpi):
                 out["low"] = out["high"] = np.nan
             out["small"] = False
         return out
@@ -442,10 +442,10 @@ def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None) -> pd.DataFrame | No
         if df.attrs.get("per_year"):
             value = value / _period_years(ctx, out)
         out["value"] = value.astype("float64")
-        if kpi.is_rate and not isinstance(kpi.kind, Growth):
+        if has_interval(kpi):
             low, high = wilson(out["num"].to_numpy(float), out["den"].to_numpy(float))
             out["low"], out["high"] = low, high
-        out["small"] = ~(out["den"].abs() >= SMALL_SAMPLE)
+        out["small"] = ~(out["den"].abs() >= SMALL_SAMPLE) if counted_sample(kpi) else False
     else:
         if isinstance(kpi.kind, Simple):
             additive = ("count", "sum", "count_distinct")
@@ -455,6 +455,22 @@ def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None) -> pd.DataFrame | No
                 if m.agg in additive and f"x_{name}" in out.columns:
                     out[f"x_{name}"] = out[f"x_{name}"].fillna(0.0)
     return out
+
+
+def has_interval(kpi: Kpi) -> bool:
+    """A Wilson interval only for proportions: a rate whose numerator counts part of its denominator."""
+    k = kpi.kind
+    return kpi.is_rate and (isinstance(k, Share) or (isinstance(k, Ratio) and k.proportion))
+
+
+def counted_sample(kpi: Kpi) -> bool:
+    """The small-sample flag applies when the denominator counts records (not euros, not a growth)."""
+    k = kpi.kind
+    if isinstance(k, Share):
+        return True
+    if not isinstance(k, Ratio):
+        return False
+    return all(m.agg in ("count", "count_distinct", "count_groups") for m in _as_measures(k.denominator))
 
 
 def _grid(ctx: Context) -> pd.DataFrame:
