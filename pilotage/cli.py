@@ -6,10 +6,11 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,18 +19,20 @@ from rich.table import Table
 
 import pilotage
 from pilotage import service
+from pilotage.catalogue.facts import FACTS
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.errors import PilotageError
 from pilotage.formatting import SMALL_SAMPLE, fmt, fmt_change, lang as lang_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Pilotage: steer sales performance. CRM data in, sales KPIs out.")
-out = Console()
+# outside a terminal (pipes, CI logs) rich would fold tables at 80 columns: use a wider page
+out = Console(width=shutil.get_terminal_size((160, 40)).columns)
 err = Console(stderr=True)
 
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="DuckDB file or postgresql:// URL "
+DbOpt = Annotated[str | None, typer.Option("--db", help="DuckDB file or postgresql:// URL "
                                               "(default: $PILOTAGE_DATABASE_URL or ./pilotage.duckdb)")]
-LangOpt = Annotated[Optional[str], typer.Option("--lang", help="fr or en (default: the workspace locale)")]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="fr or en (default: the workspace locale)")]
 
 
 def _open(db: str | None, read_only: bool = False) -> pilotage.Workspace:
@@ -73,11 +76,11 @@ def kpis(lang: LangOpt = "fr",
 # --------------------------------------------------------------------------- kpi
 @app.command()
 def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kpis`)")],
-        grain: Annotated[Optional[str], typer.Option(help="day, week, month, quarter or year")] = None,
-        by: Annotated[Optional[str], typer.Option(help="dimensions, comma-separated: rep,source")] = None,
-        from_: Annotated[Optional[str], typer.Option("--from", help="start date YYYY-MM-DD (included)")] = None,
-        to: Annotated[Optional[str], typer.Option("--to", help="end date YYYY-MM-DD (excluded)")] = None,
-        where: Annotated[Optional[list[str]], typer.Option(help="filter dimension=value (repeatable)")] = None,
+        grain: Annotated[str | None, typer.Option(help="day, week, month, quarter or year")] = None,
+        by: Annotated[str | None, typer.Option(help="dimensions, comma-separated: rep,source")] = None,
+        from_: Annotated[str | None, typer.Option("--from", help="start date YYYY-MM-DD (included)")] = None,
+        to: Annotated[str | None, typer.Option("--to", help="end date YYYY-MM-DD (excluded)")] = None,
+        where: Annotated[list[str] | None, typer.Option(help="filter dimension=value (repeatable)")] = None,
         format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
         lang: LangOpt = None, db: DbOpt = None):
     """KPI values over a period, cut by grain and dimensions."""
@@ -126,12 +129,12 @@ def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kp
 # --------------------------------------------------------------------------- explain
 @app.command()
 def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
-            period: Annotated[Optional[str], typer.Option(help="2024, 2024-Q1, 2024-03, 2024-03-15 or A..B")] = None,
-            from_: Annotated[Optional[str], typer.Option("--from")] = None,
-            to: Annotated[Optional[str], typer.Option("--to")] = None,
-            rep: Optional[str] = None, team: Optional[str] = None, source: Optional[str] = None,
-            segment: Optional[str] = None, pipeline: Optional[str] = None,
-            where: Annotated[Optional[list[str]], typer.Option(help="filter dimension=value")] = None,
+            period: Annotated[str | None, typer.Option(help="2024, 2024-Q1, 2024-03, 2024-03-15 or A..B")] = None,
+            from_: Annotated[str | None, typer.Option("--from")] = None,
+            to: Annotated[str | None, typer.Option("--to")] = None,
+            rep: str | None = None, team: str | None = None, source: str | None = None,
+            segment: str | None = None, pipeline: str | None = None,
+            where: Annotated[list[str] | None, typer.Option(help="filter dimension=value")] = None,
             limit: int = 50, lang: LangOpt = None, db: DbOpt = None):
     """The formula and the records behind one figure, to check it by hand."""
     ws = _open(db, read_only=True)
@@ -156,19 +159,32 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
                   + (f" with {s['anchor']} in the period" if s["anchor"] else "")
                   + (f" (first {len(s['rows'])})" if s["total"] > len(s["rows"]) else ""))
         t = Table()
-        cols = [c for c in s["rows"].columns][:12]
+        shown = FACTS[s["fact"]].show
+        cols = [c for c in shown if c in s["rows"].columns] or list(s["rows"].columns)[:8]
         for c in cols:
             t.add_column(c)
         for r in s["rows"][cols].itertuples(index=False):
-            t.add_row(*["" if v is None or v != v else str(v) for v in r])
+            t.add_row(*[_cell(v) for v in r])
         out.print(t)
+
+
+def _cell(v) -> str:
+    if v is None or v != v:  # None, NaN, NaT
+        return ""
+    if isinstance(v, dt.datetime) and (v.hour, v.minute, v.second) == (0, 0, 0):
+        return v.date().isoformat()
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M")
+    if isinstance(v, float):
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+    return str(v)
 
 
 # --------------------------------------------------------------------------- import
 @app.command("import")
 def import_(folder: Annotated[Path, typer.Argument(help="a canonical CSV folder (one <table>.csv per table)")],
             dry_run: Annotated[bool, typer.Option(help="check and count, write nothing")] = False,
-            server: Annotated[Optional[str], typer.Option(
+            server: Annotated[str | None, typer.Option(
                 help="send the import to a running `pilotage serve` (e.g. http://127.0.0.1:8000)")] = None,
             db: DbOpt = None):
     """Import a canonical CSV folder: all files land together, or nothing does."""
@@ -243,8 +259,8 @@ def demo_data(out_dir: Annotated[Path, typer.Option("--out", help="folder to wri
 
 
 @app.command()
-def dashboard(from_: Annotated[Optional[str], typer.Option("--from")] = None,
-              to: Annotated[Optional[str], typer.Option("--to")] = None,
+def dashboard(from_: Annotated[str | None, typer.Option("--from")] = None,
+              to: Annotated[str | None, typer.Option("--to")] = None,
               compare: Annotated[str, typer.Option(help="previous (period) or year")] = "previous",
               lang: LangOpt = None, db: DbOpt = None):
     """The focus dashboard: the workspace's ten KPIs, with their change."""
@@ -317,7 +333,7 @@ def serve(host: Annotated[str, typer.Option(help="address to bind (127.0.0.1: th
 
 
 @app.command()
-def settings(set_: Annotated[Optional[list[str]], typer.Option("--set", help="key=value")] = None,
+def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=value")] = None,
              db: DbOpt = None):
     """Show or change the workspace settings (currency, locale, fiscal year start, week start, time zone, focus)."""
     ws = _open(db)

@@ -51,5 +51,5 @@ def fmt_change(change, kind: str, locale: str = "fr_FR") -> str:
     if missing(change):
         return "—"
     if kind == "points":
-        return format_decimal(change * 100, "+#,##0.0;-#,##0.0", locale=locale) + (" pts" if lang(locale) == "fr" else " pts")
+        return format_decimal(change * 100, "+#,##0.0;-#,##0.0", locale=locale) + " pts"
     return format_percent(change, "+#,##0.0 %;-#,##0.0 %", locale=locale)

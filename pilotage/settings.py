@@ -46,5 +46,5 @@ class Settings(BaseModel):
         return [(k, ",".join(v) if isinstance(v, tuple) else str(v)) for k, v in self.model_dump().items()]
 
     @classmethod
-    def from_rows(cls, rows) -> "Settings":
+    def from_rows(cls, rows) -> Settings:
         return cls(**{k: v for k, v in rows})

@@ -46,7 +46,7 @@ def test_import_counts_types_and_normalises(ws, tmp_path):
     assert counts(ws) == {"teams": 1, "reps": 2, "leads": 2, "opportunities": 2}
     # sources are normalised to lower snake case: "Cold Email" -> cold_email
     df = ws.kpi("leads", by="source", start="2024-01-01", end="2024-02-01")
-    assert dict(zip(df["source"], df["leads"])) == {"cold_email": 1, "linkedin": 1}
+    assert dict(zip(df["source"], df["leads"], strict=True)) == {"cold_email": 1, "linkedin": 1}
     # the amount kept its cents
     assert ws.kpi("revenue", start="2024-02-01", end="2024-03-01")["revenue"][0] == pytest.approx(1200.50)
 
@@ -199,7 +199,8 @@ def test_a_database_held_by_another_process_fails_fast_and_clearly(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ready"
         t0 = time.perf_counter()
-        with pytest.raises(pilotage.DatabaseLocked, match=f"in use by another Pilotage process \\(process {holder.pid}\\)"):
+        expected = f"in use by another Pilotage process \\(process {holder.pid}\\)"
+        with pytest.raises(pilotage.DatabaseLocked, match=expected):
             pilotage.connect(db)
         assert time.perf_counter() - t0 < 1.0
     finally:

@@ -36,6 +36,7 @@ class Fact:
     requires: tuple[str | tuple[str, ...], ...]  # tables that must hold rows; a tuple = any of them
     periodic: bool = False
     doc: str = ""
+    show: tuple[str, ...] = ()  # the columns a person reads first when checking a figure
 
 
 FACTS: dict[str, Fact] = {}
@@ -50,9 +51,10 @@ WARNING_FLAGS = {
 }
 
 
-def fact(name: str, dims, requires, periodic: bool = False):
+def fact(name: str, dims, requires, periodic: bool = False, show=()):
     def register(fn):
-        FACTS[name] = Fact(name, tuple(dims), fn, tuple(requires), periodic, (fn.__doc__ or "").strip())
+        FACTS[name] = Fact(name, tuple(dims), fn, tuple(requires), periodic, (fn.__doc__ or "").strip(),
+                           tuple(show))
         return fn
     return register
 
@@ -98,7 +100,8 @@ def _ts(col):
 
 
 # --------------------------------------------------------------------------- event facts
-@fact("activities", REP_DIMS, ["activities"])
+@fact("activities", REP_DIMS, ["activities"],
+      show=("activity_id", "type", "occurred_at", "rep", "opportunity_id", "views", "likes"))
 def activities(ctx):
     """Activities with their rep's team."""
     a = ctx.t("activities")
@@ -110,7 +113,8 @@ def activities(ctx):
     )
 
 
-@fact("leads", ("rep", "team", "source", "campaign", *ACCOUNT_DIMS), ["leads"])
+@fact("leads", ("rep", "team", "source", "campaign", *ACCOUNT_DIMS), ["leads"],
+      show=("lead_id", "created_at", "source", "rep", "qualified_at", "converted_at"))
 def leads(ctx):
     """Leads with their owner's team and their account's segment, region and industry."""
     ld = ctx.t("leads")
@@ -123,7 +127,8 @@ def leads(ctx):
     )
 
 
-@fact("opportunities", OPP_DIMS, ["opportunities"])
+@fact("opportunities", OPP_DIMS, ["opportunities"],
+      show=("opportunity_id", "rep", "created_at", "closed_at", "status", "stage", "amount", "cost", "cycle_days"))
 def opportunities(ctx):
     """Opportunities with rep, team, account and lead attributes, amounts in the workspace currency.
 
@@ -167,7 +172,8 @@ def _reached(ctx):
     return cur.union(hist).group_by("opp").aggregate(reached=_.p.max())
 
 
-@fact("stage_trials", OPP_DIMS, ["opportunities", "stages"])
+@fact("stage_trials", OPP_DIMS, ["opportunities", "stages"],
+      show=("opportunity_id", "pipeline", "stage", "reached", "advanced", "status"))
 def stage_trials(ctx):
     """One row per opportunity and stage it reached (but its pipeline's last): did it reach the next?"""
     opp = ctx.fact("opportunities").drop("stage")
@@ -201,7 +207,8 @@ def stage_probabilities(ctx):
                     probability=ibis.coalesce(learned, j.default_probability))
 
 
-@fact("campaigns", ("campaign", "source"), ["campaigns"])
+@fact("campaigns", ("campaign", "source"), ["campaigns"],
+      show=("campaign", "source", "started_on", "cost", "leads_n", "won_revenue"))
 def campaigns(ctx):
     """Campaigns with the leads attributed to them and the revenue of those leads' won deals."""
     c = ctx.t("campaigns")
@@ -219,7 +226,8 @@ def campaigns(ctx):
     )
 
 
-@fact("rep_presence", REP_DIMS, ["reps"])
+@fact("rep_presence", REP_DIMS, ["reps"],
+      show=("rep", "team", "at"))
 def rep_presence(ctx):
     """(rep, date) for each opportunity created or closed and each activity: who was at work when."""
     o = ctx.t("opportunities")
@@ -232,7 +240,8 @@ def rep_presence(ctx):
     return j.select("rep", "at", "team")
 
 
-@fact("customers_first", ACCOUNT_DIMS, [("opportunities", "contracts")])
+@fact("customers_first", ACCOUNT_DIMS, [("opportunities", "contracts")],
+      show=("account", "first_at", "segment"))
 def customers_first(ctx):
     """Each customer account and the date it became one: first won deal or first contract."""
     o, k = ctx.t("opportunities"), ctx.t("contracts")
@@ -244,7 +253,8 @@ def customers_first(ctx):
     return j.select("account", "first_at", "segment", "region", "industry")
 
 
-@fact("orders", ACCOUNT_DIMS, [("orders", "opportunities")])
+@fact("orders", ACCOUNT_DIMS, [("orders", "opportunities")],
+      show=("order_id", "account", "ordered_at", "amount", "currency"))
 def orders(ctx):
     """Orders in the workspace currency; won opportunities serve as orders when ``orders`` is empty."""
     if ctx.has_rows("orders"):
@@ -262,7 +272,8 @@ def orders(ctx):
     return j.drop("account_key")
 
 
-@fact("surveys", ACCOUNT_DIMS, ["surveys"])
+@fact("surveys", ACCOUNT_DIMS, ["surveys"],
+      show=("survey_id", "account", "answered_at", "nps_score", "net"))
 def surveys(ctx):
     """NPS answers: promoters (9-10) count +1, detractors (0-6) −1."""
     s = ctx.t("surveys")
@@ -273,7 +284,8 @@ def surveys(ctx):
                     account=j.account_id, net=net)
 
 
-@fact("referrals", ACCOUNT_DIMS, ["referrals"])
+@fact("referrals", ACCOUNT_DIMS, ["referrals"],
+      show=("referral_id", "account", "referred_at", "lead_id"))
 def referrals(ctx):
     r = ctx.t("referrals")
     ad = _account_dims(ctx)
@@ -282,7 +294,8 @@ def referrals(ctx):
                     account=j.account_id)
 
 
-@fact("lifespans", ACCOUNT_DIMS, [("contracts", "orders", "opportunities")])
+@fact("lifespans", ACCOUNT_DIMS, [("contracts", "orders", "opportunities")],
+      show=("account", "ended_at", "years", "segment"))
 def lifespans(ctx):
     """Ended customer relationships: contract customers who left (all contracts ended), else
     customers with two orders or more; ``ended_at`` is the last contract end (last order)."""
@@ -305,7 +318,8 @@ def lifespans(ctx):
     return j.drop("account_key")
 
 
-@fact("quotas", REP_DIMS, ["quotas"])
+@fact("quotas", REP_DIMS, ["quotas"],
+      show=("quota_id", "rep", "metric", "period_start", "target", "achieved"))
 def quotas(ctx):
     """Rep quotas with the value their metric reached over the quota's own period."""
     q = ctx.t("quotas")
@@ -318,7 +332,8 @@ def quotas(ctx):
 
 
 # --------------------------------------------------------------------------- periodic facts
-@fact("open_at_end", OPP_DIMS, ["opportunities"], periodic=True)
+@fact("open_at_end", OPP_DIMS, ["opportunities"], periodic=True,
+      show=("opportunity_id", "rep", "created_at", "stage", "amount", "probability", "weighted"))
 def open_at_end(ctx):
     """Opportunities open at the end of each period (created before it, not closed before it)."""
     o = ctx.fact("opportunities")
@@ -346,7 +361,8 @@ def _active_accounts(ctx, at: str) -> ibis.Table:
     return j.select("period", "account").distinct()
 
 
-@fact("active_at_end", ACCOUNT_DIMS, [("contracts", "orders", "opportunities")], periodic=True)
+@fact("active_at_end", ACCOUNT_DIMS, [("contracts", "orders", "opportunities")], periodic=True,
+      show=("account", "segment", "region"))
 def active_at_end(ctx):
     """Customer accounts active at the end of each period."""
     act = _active_accounts(ctx, "p_end")
@@ -355,7 +371,8 @@ def active_at_end(ctx):
     return j.drop("account_key")
 
 
-@fact("churn_base", ACCOUNT_DIMS, ["contracts"], periodic=True)
+@fact("churn_base", ACCOUNT_DIMS, ["contracts"], periodic=True,
+      show=("account", "churned", "segment"))
 def churn_base(ctx):
     """Accounts active at the start of each period, flagged when their last contract ends in it."""
     act = _active_accounts(ctx, "p_start")
@@ -370,7 +387,8 @@ def churn_base(ctx):
     return j.select("period", "account", "churned", "segment", "region", "industry")
 
 
-@fact("compensation", REP_DIMS, ["reps"], periodic=True)
+@fact("compensation", REP_DIMS, ["reps"], periodic=True,
+      show=("rep", "team", "comp"))
 def compensation(ctx):
     """Each rep's compensation for each period: annual × days employed in it / 365."""
     r = ctx.t("reps")
@@ -384,7 +402,8 @@ def compensation(ctx):
                     comp=j.annual_compensation.cast("float64") * days.cast("float64") / 365)
 
 
-@fact("prices", ("product",), ["products", "competitor_prices"], periodic=True)
+@fact("prices", ("product",), ["products", "competitor_prices"], periodic=True,
+      show=("product", "list_price", "mean_comp", "gap"))
 def prices(ctx):
     """Per period and product: our list price, the mean and the lowest of the competitors' latest prices."""
     cp = ctx.t("competitor_prices")

@@ -62,7 +62,7 @@ class Cut:
 
     @classmethod
     def make(cls, ids, *, grain=None, by=None, start=None, end=None, filters=None,
-             settings: Settings | None = None) -> "Cut":
+             settings: Settings | None = None) -> Cut:
         ids = tuple([ids] if isinstance(ids, str) else ids)
         if not ids:
             raise UnknownKpi("no KPI given: see `pilotage kpis` for the catalogue")
@@ -408,12 +408,18 @@ def _next_label(label: dt.date, grain: str, lag: str, settings: Settings) -> dt.
     return P.add_months(label, 12)
 
 
-def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Fill empty periods and combinations; compute ratio values, intervals and flags."""
+def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None, combos: pd.DataFrame | None = None
+           ) -> pd.DataFrame | None:
+    """Fill empty periods and combinations; compute ratio values, intervals and flags.
+
+    ``combos``: the dimension values to show (by default those the KPI's own records hold).
+    """
     keys = ctx.cut.keys
     grid = _grid(ctx)
+    if combos is not None and ctx.cut.by:
+        grid = grid.merge(combos, how="cross") if ctx.cut.grain else combos
     if df is None:  # not available: null figures, same columns
-        out = grid.copy()
+        out = grid.copy() if (combos is not None or not ctx.cut.by) else grid.iloc[0:0].copy()
         out["value"] = np.nan
         if isinstance(kpi.kind, (Ratio, Share, Growth)):
             out["num"] = out["den"] = np.nan
@@ -422,9 +428,9 @@ def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None) -> pd.DataFrame | No
             out["small"] = False
         return out
     if keys:
-        if ctx.cut.by:
-            combos = df[list(ctx.cut.by)].drop_duplicates()
-            full = grid.merge(combos, how="cross") if ctx.cut.grain else combos
+        if ctx.cut.by and combos is None:
+            own = df[list(ctx.cut.by)].drop_duplicates()
+            full = grid.merge(own, how="cross") if ctx.cut.grain else own
         else:
             full = grid
         out = full.merge(df, on=keys, how="left")
@@ -505,10 +511,16 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
     """One DataFrame: the cut keys, then each KPI's value and its companions."""
     ctx = Context(db, settings, cut)
     keys = cut.keys
+    frames = {kid: kpi_frame(ctx, BY_ID[kid]) for kid in cut.ids}
+    combos = None
+    if cut.by:  # every KPI gets a row for every dimension value any of them holds
+        seen = [f[list(cut.by)] for f in frames.values() if f is not None and len(f)]
+        combos = (pd.concat(seen).drop_duplicates().reset_index(drop=True) if seen
+                  else pd.DataFrame({b: pd.Series([], dtype=object) for b in cut.by}))
     result: pd.DataFrame | None = None
     for kid in cut.ids:
         kpi = BY_ID[kid]
-        df = finish(ctx, kpi, kpi_frame(ctx, kpi))
+        df = finish(ctx, kpi, frames[kid], combos)
         cols = {"value": kid}
         if "num" in df.columns:
             cols.update(num=f"{kid}_numerator", den=f"{kid}_denominator")
