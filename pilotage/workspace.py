@@ -72,11 +72,21 @@ class Workspace:
     # -- reading ----------------------------------------------------------------
     def kpi(self, ids: str | list[str], *, grain: str | None = None, by: list[str] | str | None = None,
             start: str | dt.date | None = None, end: str | dt.date | None = None,
-            filters: dict[str, str | list[str]] | None = None) -> pd.DataFrame:
-        """KPI values, one row per cut (see docs/kpi-semantics.md)."""
+            filters: dict[str, str | list[str]] | None = None, arrow: bool = False):
+        """KPI values, one row per cut (see docs/kpi-semantics.md): a pandas DataFrame, or a
+        pyarrow Table with ``arrow=True`` (warnings then in its schema metadata)."""
         cut = query.Cut.make(ids, grain=grain, by=by, start=start, end=end, filters=filters,
                              settings=self.settings)
-        return query.run(self.db, self.settings, cut)
+        df = query.run(self.db, self.settings, cut)
+        if not arrow:
+            return df
+        import json
+
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        return table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                              b"pilotage.warnings": json.dumps(df.attrs["warnings"]).encode()})
 
     def explain(self, kpi_id: str, *, start=None, end=None, filters=None, limit: int = 100, offset: int = 0):
         """The formula and the records behind one KPI figure."""

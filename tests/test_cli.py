@@ -102,3 +102,10 @@ def test_no_database_is_an_error_not_an_empty_answer(tmp_path):
     assert p.returncode == 2
     assert "no database at" in p.stderr
     assert not (tmp_path / "nothing.duckdb").exists()
+
+
+def test_python_api_gives_arrow_too(db):
+    with pilotage.connect(db, read_only=True) as ws:
+        t = ws.kpi("lead_conversion_rate", start="2024-01-01", end="2024-02-01", arrow=True)
+    assert t.column("lead_conversion_rate").to_pylist() == [0.25]  # 50 of 200
+    assert t.column("lead_conversion_rate_denominator").to_pylist() == [200]

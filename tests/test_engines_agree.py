@@ -1,0 +1,69 @@
+"""DuckDB and PostgreSQL give the same numbers for every KPI on the same (demo) data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pilotage
+from pilotage.catalogue.kpis import KPIS
+from pilotage.demo import generate
+from tests.conftest import _PG_MISSING, PG_URL
+
+END = dt.date(2026, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    if _PG_MISSING:
+        if os.environ.get("CI") == "true":
+            pytest.fail(_PG_MISSING)
+        pytest.skip(_PG_MISSING)
+    folder = tmp_path_factory.mktemp("agree") / "small"
+    generate(folder, seed=3, scale="small", end=END)
+    duck = pilotage.connect(str(folder.parent / "agree.duckdb"))
+    pg = pilotage.connect(PG_URL, schema="t_" + uuid.uuid4().hex[:12])
+    duck.import_folder(folder)
+    pg.import_folder(folder)
+    yield duck, pg
+    duck.close()
+    pg.drop_schema()
+    pg.close()
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    for c in a.columns:
+        x, y = a[c], b[c]
+        if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y) and x.dtype != bool:
+            np.testing.assert_allclose(x.to_numpy(float), y.to_numpy(float), rtol=1e-9, atol=1e-6, err_msg=c)
+        else:
+            assert list(x.astype(str)) == list(y.astype(str)), c
+
+
+def test_every_kpi_over_a_year(pair):
+    duck, pg = pair
+    ids = [k.id for k in KPIS]
+    a = duck.kpi(ids, start="2025-07-01", end="2026-07-01")
+    b = pg.kpi(ids, start="2025-07-01", end="2026-07-01")
+    _same(a, b)
+    assert a["revenue"][0] > 0 and a["churn_rate"][0] > 0 and not np.isnan(a["clv"][0])
+
+
+@pytest.mark.parametrize("ids, by", [
+    (["revenue", "win_rate", "weighted_pipeline", "quota_attainment"], ["team"]),
+    (["lead_conversion_rate", "lead_source_share", "cost_per_lead"], ["source"]),
+    (["active_customers", "churn_rate", "nps"], ["segment"]),
+    (["stage_conversion"], ["pipeline", "stage"]),
+])
+def test_cuts_by_quarter(pair, ids, by):
+    duck, pg = pair
+    a = duck.kpi(ids, grain="quarter", by=by, start="2025-07-01", end="2026-07-01")
+    b = pg.kpi(ids, grain="quarter", by=by, start="2025-07-01", end="2026-07-01")
+    _same(a, b)
