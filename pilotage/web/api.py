@@ -156,4 +156,5 @@ def dimension(state: StateDep, dim: str) -> list[dict]:
 
 @router.get("/health", include_in_schema=False)
 def health(state: StateDep) -> dict:
-    return {"ok": True, "counts": state.ws.row_counts()}
+    with state.lock:
+        return {"ok": True, "counts": state.ws.row_counts()}

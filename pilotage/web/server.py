@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from pilotage.errors import PilotageError
 from pilotage.store.database import resolve_url
 
@@ -22,5 +24,16 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
         raise PilotageError("several workers: run several `pilotage serve` behind a proxy (one worker each)")
     ws = pilotage.connect(url)
     app = create_app(ws=ws)
+    threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
     print(f"Pilotage: http://{host}:{port}  (database {url}; stop with Ctrl+C)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _warm_up(app) -> None:
+    """Build the facts and the overview's figures while the first visitor opens the page."""
+    from pilotage.web import data
+
+    try:
+        data.focus_cards(app.state.pilotage)
+    except Exception:  # noqa: BLE001 - an empty or partial database: the pages will say what is missing
+        pass
