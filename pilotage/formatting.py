@@ -19,6 +19,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 NOT_AVAILABLE = {"fr": "non disponible", "en": "not available"}
 SMALL_SAMPLE = {"fr": "échantillon trop faible", "en": "sample too small"}
 UNIT_SUFFIX = {"days": {"fr": " j", "en": " days"}, "years": {"fr": " ans", "en": " years"}}
+UNIT_SUFFIX_ONE = {"years": {"fr": " an", "en": " year"}}  # French: « 1,5 an », « 2 ans »
 
 
 def lang(locale: str) -> str:
@@ -42,7 +43,10 @@ def fmt(v, unit: str, locale: str = "fr_FR", currency: str = "EUR") -> str:
     if unit == "score":
         return format_decimal(round(v, 1), "+#,##0.0;-#,##0.0", locale=locale)
     if unit in UNIT_SUFFIX:
-        return format_decimal(round(v, 1), "#,##0.0", locale=locale) + UNIT_SUFFIX[unit][lang(locale)]
+        suffixes = UNIT_SUFFIX_ONE.get(unit) if abs(round(v, 1)) < 2 else None
+        return format_decimal(round(v, 1), "#,##0.0", locale=locale) + (suffixes or UNIT_SUFFIX[unit])[lang(locale)]
+    if unit == "index":
+        return format_decimal(round(v, 1), "#,##0.0", locale=locale)
     return format_decimal(round(v, 2), "#,##0.0#", locale=locale)
 
 

@@ -28,7 +28,7 @@ def catalogue(lang: str = "fr") -> list[dict]:
     for k in KPIS:
         out.append({
             "id": k.id, "label": k.label[lang], "formula": k.formula[lang], "doc": k.doc[lang],
-            "symbols": k.symbols, "unit": k.unit, "better": k.better, "anchor": k.anchor,
+            "symbols": k.symbols.get(lang, ""), "unit": k.unit, "better": k.better, "anchor": k.anchor,
             "section": k.section, "section_label": SECTION_LABELS[k.section][lang],
             "dimensions": list(query.dimensions_of(k)),
         })
@@ -161,3 +161,10 @@ def dimension_values(ws: Workspace, dim: str) -> list[tuple[str, str]]:
     t = ws.db.table(table)
     rows = t.filter(t[key].notnull()).select(id=t[key], label=t[label]).distinct().order_by("label").execute()
     return [(str(i), str(lbl) if lbl is not None else str(i)) for i, lbl in rows.itertuples(index=False)]
+
+
+def stages(ws: Workspace) -> list[dict]:
+    """Each pipeline's stages in order: pipeline, stage, position, default_probability."""
+    t = ws.db.table("stages")
+    df = t.order_by(["pipeline", "position"]).execute()
+    return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict(orient="records")]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
 
 from pilotage.engine import query
 from pilotage.errors import DatabaseError

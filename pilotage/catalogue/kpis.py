@@ -32,9 +32,22 @@ CAMPAIGN_COST = M("campaigns", "sum", "cost", anchor="started_on")
 WITH_COST = lambda t: (t.status == "won") & t.cost.notnull()  # noqa: E731
 
 
+# The French words of the symbolic formulas, in English (CA = chiffre d'affaires = revenue...)
+SYMBOL_WORDS_EN = {"montant": "amount", "étape": "stage", "jours": "days", "achats": "purchases",
+                   "clients": "customers", "années": "years", "réalisé": "achieved", "objectif": "target",
+                   "package": "compensation", "CA": "R", "MB": "GM"}
+
+
+def _symbols_en(s: str) -> str:
+    import re
+
+    return re.sub(r"[A-Za-zÀ-ÿ]+", lambda m: SYMBOL_WORDS_EN.get(m.group(0), m.group(0)), s)
+
+
 def K(id, fr, en, formula_fr, formula_en, doc_fr, doc_en, anchor, unit, better, section, kind, symbols=""):  # noqa: N802
     return Kpi(id, {"fr": fr, "en": en}, {"fr": formula_fr, "en": formula_en},
-               {"fr": doc_fr, "en": doc_en}, anchor, unit, better, section, kind, symbols)
+               {"fr": doc_fr, "en": doc_en}, anchor, unit, better, section, kind,
+               {"fr": symbols, "en": _symbols_en(symbols)} if symbols else {})
 
 
 KPIS: tuple[Kpi, ...] = (

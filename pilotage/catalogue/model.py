@@ -94,7 +94,7 @@ class Kpi:
     better: Literal["up", "down", "none"]
     section: str
     kind: Simple | Ratio | Share | Growth | Product
-    symbols: str = ""  # the formula in symbols, for the KPI page
+    symbols: dict[str, str] = field(default_factory=dict)  # the formula in symbols, per language
 
     @property
     def is_rate(self) -> bool:

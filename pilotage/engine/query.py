@@ -433,7 +433,7 @@ def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None, combos: pd.DataFrame
             full = grid.merge(own, how="cross") if ctx.cut.grain else own
         else:
             full = grid
-        out = full.merge(df, on=keys, how="left")
+        out = _objects(full, ctx.cut.by).merge(_objects(df, ctx.cut.by), on=keys, how="left")
     else:
         out = df.reset_index(drop=True) if len(df) else pd.DataFrame({c: [np.nan] for c in df.columns})
     if "num" in out.columns:
@@ -479,6 +479,15 @@ def counted_sample(kpi: Kpi) -> bool:
     return all(m.agg in ("count", "count_distinct", "count_groups") for m in _as_measures(k.denominator))
 
 
+def _objects(df: pd.DataFrame, dims) -> pd.DataFrame:
+    """Dimension columns as Python objects with None for missing (all-null columns come back as floats)."""
+    df = df.copy()
+    for d in dims:
+        if d in df.columns:
+            df[d] = df[d].astype(object).where(df[d].notna(), None)
+    return df
+
+
 def _grid(ctx: Context) -> pd.DataFrame:
     if ctx.cut.grain:
         return pd.DataFrame({"period": pd.to_datetime([p[0] for p in ctx.period_rows]).astype("datetime64[ns]")})
@@ -515,7 +524,7 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
     combos = None
     if cut.by:  # every KPI gets a row for every dimension value any of them holds
         seen = [f[list(cut.by)] for f in frames.values() if f is not None and len(f)]
-        combos = (pd.concat(seen).drop_duplicates().reset_index(drop=True) if seen
+        combos = (_objects(pd.concat(seen), cut.by).drop_duplicates().reset_index(drop=True) if seen
                   else pd.DataFrame({b: pd.Series([], dtype=object) for b in cut.by}))
     result: pd.DataFrame | None = None
     for kid in cut.ids:

@@ -79,6 +79,15 @@ def dimension_values(state: State, dim: str) -> list[tuple[str, str]]:
     return state.cache.get_or_compute("dim", compute, dim=dim)
 
 
+def stages(state: State) -> list[dict]:
+    """Each pipeline's stages in their order (for funnels)."""
+    def compute():
+        with state.lock:
+            return service.stages(state.ws)
+
+    return state.cache.get_or_compute("stages", compute)
+
+
 def after_write(state: State) -> None:
     """Drop every cached answer: the next page shows the new data."""
     state.cache.clear()

@@ -98,6 +98,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "overview.revenue_chart": {"fr": "Progression du chiffre d'affaires", "en": "Revenue progression"},
     "overview.revenue_now": {"fr": "Chiffre d'affaires", "en": "Revenue"},
     "overview.cumulative": {"fr": "Cumul", "en": "Cumulative"},
+    "team.attainment_chart": {"fr": "Atteinte de l'objectif par commercial (100 % = quota atteint)",
+                              "en": "Quota attainment per rep (100 % = quota reached)"},
     # ------------------------------------------------------------------ leads
     "leads.title": {"fr": "Leads et canaux", "en": "Leads and channels"},
     "leads.intro": {"fr": "D'où viennent les leads, ce qu'ils coûtent et ce qu'ils rapportent.",
@@ -144,6 +146,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "pipeline.reason": {"fr": "Motif", "en": "Reason"},
     "pipeline.truncated": {"fr": "calculé sur les {n} premières affaires", "en": "computed on the first {n} deals"},
     "pipeline.name": {"fr": "Pipeline", "en": "Pipeline"},
+    "pipeline.last_stage": {"fr": "Dernière étape", "en": "Last stage"},
     # ------------------------------------------------------------------ team
     "team.title": {"fr": "Équipe", "en": "Team"},
     "team.intro": {"fr": "Le classement des commerciaux et les résultats par équipe commerciale.",
@@ -228,8 +231,10 @@ STRINGS: dict[str, dict[str, str]] = {
                          "en": "{what}: {value!r} is not one of the choices ({choices})"},
     "error.unknown_kpi": {"fr": "Indicateur inconnu : « {id} ». Voir le catalogue.",
                           "en": "Unknown KPI: {id!r}. See the catalogue."},
-    "error.range_too_long": {"fr": "Période trop longue pour la granularité jour (plus de {n} jours).",
-                             "en": "Range too long for a daily grain (more than {n} days)."},
+    "error.too_many_periods": {
+        "fr": "{n} périodes à afficher (au plus {max}) : choisissez une granularité plus large "
+              "ou une période plus courte.",
+        "en": "{n} periods to show (at most {max}): choose a wider grain or a shorter range."},
     # ------------------------------------------------------------------ units
     "unit.count": {"fr": "nombre", "en": "count"},
     "unit.money": {"fr": "montant", "en": "amount"},
@@ -274,6 +279,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "trade_show": {"fr": "Salon", "en": "Trade show"},
         "webinar": {"fr": "Webinaire", "en": "Webinar"},
         "social_other": {"fr": "Autres réseaux sociaux", "en": "Other social networks"},
+        "word_of_mouth": {"fr": "Bouche-à-oreille", "en": "Word of mouth"},
     },
     "segment": {
         "SMB": {"fr": "PME", "en": "SMB"},
@@ -294,6 +300,22 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "won": {"fr": "signée", "en": "won"},
         "lost": {"fr": "perdue", "en": "lost"},
         "open": {"fr": "en cours", "en": "open"},
+    },
+    "forecast_category": {
+        "closed": {"fr": "clôturée", "en": "closed"},
+        "commit": {"fr": "engagée", "en": "commit"},
+        "best_case": {"fr": "meilleur cas", "en": "best case"},
+        "pipeline": {"fr": "pipeline", "en": "pipeline"},
+        "omitted": {"fr": "exclue", "en": "omitted"},
+    },
+    "type": {
+        "call": {"fr": "appel", "en": "call"},
+        "email": {"fr": "email", "en": "email"},
+        "meeting": {"fr": "réunion", "en": "meeting"},
+        "social_post": {"fr": "publication", "en": "social post"},
+        "content_share": {"fr": "contenu partagé", "en": "content share"},
+        "proposal": {"fr": "proposition", "en": "proposal"},
+        "other": {"fr": "autre", "en": "other"},
     },
     "industry": {
         "tech": {"fr": "Tech", "en": "Tech"},
