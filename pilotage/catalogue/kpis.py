@@ -310,7 +310,7 @@ KPIS: tuple[Kpi, ...] = (
       "revenue / reps with at least one opportunity or activity in P",
       "La productivité moyenne d'un commercial.", "The average productivity of a rep.",
       "closed_at", "money", "up", "team",
-      Ratio(REVENUE, M("rep_presence", "count_distinct", "rep", anchor="at")), "CA / n"),
+      Ratio(REVENUE, M("rep_presence", "count_distinct", "rep", anchor="at"), sampled=False), "CA / n"),
     K("comp_to_revenue_ratio", "CA généré / package du commercial", "Revenue to compensation",
       "CA du commercial / sa rémunération pour la période (règle : au moins 3)",
       "revenue of the rep / the rep's compensation for P (rule of thumb: at least 3)",

@@ -58,6 +58,7 @@ class Ratio:
     per_year: bool = False
     extras: dict[str, Measure] = field(default_factory=dict)
     proportion: bool = True  # numerator ⊂ denominator: a Wilson interval makes sense (if the unit is a rate)
+    sampled: bool = True  # the denominator counts observations (False: a head count, e.g. reps)
 
 
 @dataclass(frozen=True)

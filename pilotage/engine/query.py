@@ -474,7 +474,7 @@ def counted_sample(kpi: Kpi) -> bool:
     k = kpi.kind
     if isinstance(k, Share):
         return True
-    if not isinstance(k, Ratio):
+    if not isinstance(k, Ratio) or not k.sampled:
         return False
     return all(m.agg in ("count", "count_distinct", "count_groups") for m in _as_measures(k.denominator))
 
