@@ -108,8 +108,13 @@ def explain(ws: Workspace, kpi_id: str, *, start=None, end=None, filters=None, l
                       offset=offset)
 
 
-def parse_period(text: str) -> tuple[dt.date, dt.date]:
-    """``2024``, ``2024-Q1``, ``2024-03``, ``2024-03-15`` or ``2024-01-01..2024-04-01`` -> [start, end)."""
+def parse_period(text: str, fiscal_year_start: int = 1) -> tuple[dt.date, dt.date]:
+    """``2024``, ``2024-Q1``, ``2024-03``, ``2024-03-15`` or ``2024-01-01..2024-04-01`` -> [start, end).
+
+    Years and quarters are fiscal: with a fiscal year starting in April, ``2024`` is
+    2024-04-01..2025-04-01 and ``2024-Q1`` is April to June 2024 (a fiscal year is named
+    by the calendar year it starts in, as period labels are).
+    """
     from pilotage.errors import InvalidCut
 
     t = text.strip()
@@ -118,12 +123,13 @@ def parse_period(text: str) -> tuple[dt.date, dt.date]:
             a, b = t.split("..", 1)
             return dt.date.fromisoformat(a), dt.date.fromisoformat(b)
         if len(t) == 4 and t.isdigit():
-            return dt.date(int(t), 1, 1), dt.date(int(t) + 1, 1, 1)
+            s = dt.date(int(t), fiscal_year_start, 1)
+            return s, P.add_months(s, 12)
         if len(t) == 7 and t[4:6].upper() == "-Q":
             q = int(t[6])
             if not 1 <= q <= 4:
                 raise ValueError
-            s = dt.date(int(t[:4]), 3 * q - 2, 1)
+            s = P.add_months(dt.date(int(t[:4]), fiscal_year_start, 1), 3 * (q - 1))
             return s, P.add_months(s, 3)
         if len(t) == 7:
             s = dt.date(int(t[:4]), int(t[5:7]), 1)

@@ -42,6 +42,18 @@ class Settings(BaseModel):
     def _split(cls, v):
         return tuple(x.strip() for x in v.split(",") if x.strip()) if isinstance(v, str) else v
 
+    @field_validator("focus")
+    @classmethod
+    def _known_kpis(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from pilotage.catalogue.kpis import BY_ID
+
+        unknown = [k for k in v if k not in BY_ID]
+        if unknown:
+            raise ValueError(f"unknown KPI id(s) in focus: {', '.join(unknown)} (see `pilotage kpis`)")
+        if not v:
+            raise ValueError("focus needs at least one KPI id")
+        return v
+
     def to_rows(self) -> list[tuple[str, str]]:
         return [(k, ",".join(v) if isinstance(v, tuple) else str(v)) for k, v in self.model_dump().items()]
 

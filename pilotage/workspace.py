@@ -47,8 +47,7 @@ class Workspace:
                                 if self.db.engine == "postgres" else
                                 f"INSERT INTO {self.db.q(migrations.SETTINGS)} VALUES (?, ?)", (k, v))
         self._settings = new
-        self._version += 1
-        query.forget_row_counts(self.db)
+        self._changed()
         return new
 
     # -- writing ----------------------------------------------------------------
@@ -64,9 +63,18 @@ class Workspace:
     def _import(self, raws, *, dry_run: bool = False, progress=None) -> canonical.ImportReport:
         report = canonical.import_tables(self.db, raws, self.settings, dry_run=dry_run, progress=progress)
         if not dry_run:
-            self._version += 1
-            query.forget_row_counts(self.db)
+            self._changed()
         return report
+
+    def _changed(self) -> None:
+        """Data or settings changed: tell every process reading this database (data_version)."""
+        self._version += 1
+        query.bump_data_version(self.db)
+        query.forget_row_counts(self.db)
+
+    def data_version(self) -> int:
+        """A number that changes on every import or settings change, from any process."""
+        return query.data_version(self.db)
 
     # -- reading ----------------------------------------------------------------
     def kpi(self, ids: str | list[str], *, grain: str | None = None, by: list[str] | str | None = None,

@@ -251,3 +251,18 @@ def test_env_var_chooses_the_database(tmp_path, monkeypatch):
     monkeypatch.setenv("PILOTAGE_DATABASE_URL", str(tmp_path / "env.duckdb"))
     pilotage.connect().close()
     assert os.path.exists(tmp_path / "env.duckdb")
+
+
+def test_an_import_by_another_process_is_seen_without_reconnecting(ws, tmp_path):
+    """Two workspaces on one database (PostgreSQL: a server and a CLI import)."""
+    if ws.db.engine != "postgres":
+        pytest.skip("DuckDB allows one writing process: the server is the one that imports")
+    ws.import_folder(folder(tmp_path))
+    feb = {"start": "2024-02-01", "end": "2024-03-01"}
+    assert ws.kpi("revenue", **feb)["revenue"][0] == pytest.approx(1200.50)
+    other = pilotage.connect(ws.db.url, schema=ws.db.schema)
+    try:
+        other.import_folder(folder(tmp_path, opportunities=OPPS.replace("1200.50", "2000")))
+    finally:
+        other.close()
+    assert ws.kpi("revenue", **feb)["revenue"][0] == pytest.approx(2000)

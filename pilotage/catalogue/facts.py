@@ -25,6 +25,7 @@ OPP_DIMS = ("rep", "team", "source", "campaign", "segment", "region", "industry"
             "product", "pipeline", "stage", "kind")
 ACCOUNT_DIMS = ("segment", "region", "industry")
 REP_DIMS = ("rep", "team")
+QUOTA_METRICS = ("revenue", "gross_margin", "deals_won", "activities")  # which quotas count, in order
 FAR_FUTURE = ibis.date("9999-12-31")
 
 
@@ -321,9 +322,20 @@ def lifespans(ctx):
 @fact("quotas", REP_DIMS, ["quotas"],
       show=("quota_id", "rep", "metric", "period_start", "target", "achieved"))
 def quotas(ctx):
-    """Rep quotas with the value their metric reached over the quota's own period."""
+    """Rep quotas with the value their metric reached over the quota's own period.
+
+    Attainments of different metrics do not add up (euros and deal counts): the
+    quotas on the main metric are used, revenue when there are revenue quotas.
+    """
     q = ctx.t("quotas")
     q = q.filter(q.rep_id.notnull())
+    metrics = set(q.select("metric").distinct().execute()["metric"])
+    if metrics:
+        main = next((m for m in QUOTA_METRICS if m in metrics), sorted(metrics)[0])
+        if len(metrics) > 1:
+            ctx.warnings.append(f"quotas on {', '.join(sorted(metrics - {main}))} are left out: "
+                                f"quota attainment is measured on the {main} quotas")
+        q = q.filter(q.metric == main)
     achieved = ctx.achieved(q)  # quota_id, achieved: computed by the engine from the metric's KPI
     rt = _rep_team(ctx)
     j = q.left_join(achieved, q.quota_id == achieved.a_quota).left_join(rt, q.rep_id == rt.rep_key)

@@ -33,15 +33,22 @@ DIMENSIONS = ("rep", "team", "source", "campaign", "segment", "region", "industr
 
 
 # --------------------------------------------------------------------------- the cut
+MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2200, 1, 1)
+MAX_PERIODS = 5000
+
+
 def _date(v, what: str) -> dt.date:
     if isinstance(v, dt.datetime):
-        return v.date()
+        v = v.date()
     if isinstance(v, dt.date):
-        return v
+        v = v.isoformat()
     try:
-        return dt.date.fromisoformat(str(v).strip())
+        d = dt.date.fromisoformat(str(v).strip())
     except ValueError:
         raise InvalidCut(f"{what}: {v!r} is not a date (expected YYYY-MM-DD)") from None
+    if not MIN_DATE <= d <= MAX_DATE:
+        raise InvalidCut(f"{what}: {d} is outside the dates Pilotage handles ({MIN_DATE} to {MAX_DATE})")
+    return d
 
 
 def default_range(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -74,7 +81,7 @@ class Cut:
         if grain is not None and grain not in P.GRAINS:
             raise InvalidCut(f"unknown grain {grain!r}: expected one of {', '.join(P.GRAINS)}")
         by = tuple([by] if isinstance(by, str) else (by or ()))
-        by = tuple(b.strip() for part in by for b in part.split(",") if b.strip())
+        by = tuple(dict.fromkeys(b.strip() for part in by for b in part.split(",") if b.strip()))
         d_start, d_end = default_range()
         start = _date(start, "start") if start is not None else None
         end = _date(end, "end") if end is not None else None
@@ -86,6 +93,11 @@ class Cut:
             end = max(d_end, start + dt.timedelta(days=1))
         if end <= start:
             raise InvalidCut(f"the range is empty: end {end} is not after start {start}")
+        if grain is not None:
+            n = len(P.periods(start, end, grain, settings.fiscal_year_start if settings else 1))
+            if n > MAX_PERIODS:
+                raise InvalidCut(f"{n} {grain} periods between {start} and {end}: at most {MAX_PERIODS}; "
+                                 "choose a coarser grain or a shorter range")
         norm_filters = []
         for dim, vals in (filters or {}).items():
             vals = (vals,) if isinstance(vals, str) else tuple(vals)
@@ -142,9 +154,10 @@ class Context:
             "p_end": pd.to_datetime([p[2] for p in self.period_rows]),
         }))
         self._facts: dict[str, ibis.Table] = {}
-        shared = _SHARED.setdefault(id(db), {"rows": {}, "facts": {}})
+        shared = _SHARED.setdefault(id(db), {"rows": {}, "facts": {}, "version": None})
         self._rows: dict[str, bool] = shared["rows"]
         self._materialized: dict[str, ibis.Table] = shared["facts"]
+        self._fact_warnings: dict[str, list[str]] = shared.setdefault("fact_warnings", {})
         self.warnings: list[str] = []
 
     def t(self, name: str) -> ibis.Table:
@@ -172,8 +185,12 @@ class Context:
             self._facts[name] = f.build(self)
         else:
             if name not in self._materialized:
+                before = len(self.warnings)
                 self._materialized[name] = self.db.ibis.create_table(
                     f"pilotage_fact_{name}", obj=f.build(self), temp=True, overwrite=True)
+                self._fact_warnings[name] = self.warnings[before:]
+            else:
+                self.warnings.extend(self._fact_warnings.get(name, []))
             self._facts[name] = self._materialized[name]
         return self._facts[name]
 
@@ -208,6 +225,30 @@ class Context:
 
 
 _SHARED: dict[int, dict] = {}  # per open database: which tables have rows, materialised facts
+
+
+def data_version(db: Database) -> int:
+    rows = db.fetchall(f"SELECT value FROM {db.q('pilotage_meta')} WHERE key = 'data_version'")
+    return int(rows[0][0]) if rows else 0
+
+
+def bump_data_version(db: Database) -> None:
+    meta = db.q("pilotage_meta")
+    with db.transaction():
+        if db.fetchall(f"SELECT 1 FROM {meta} WHERE key = 'data_version'"):
+            db.execute(f"UPDATE {meta} SET value = CAST(CAST(value AS INTEGER) + 1 AS VARCHAR) "
+                       "WHERE key = 'data_version'")
+        else:
+            db.execute(f"INSERT INTO {meta} VALUES ('data_version', '1')")
+
+
+def _sync(db: Database) -> None:
+    """Drop what was learned of the data when another process (or this one) changed it."""
+    version = data_version(db)
+    shared = _SHARED.get(id(db))
+    if shared is not None and shared.get("version") != version:
+        forget_row_counts(db)
+    _SHARED.setdefault(id(db), {"rows": {}, "facts": {}})["version"] = version
 
 
 def forget_row_counts(db: Database) -> None:
@@ -518,6 +559,7 @@ def wilson(k: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np
 # --------------------------------------------------------------------------- public
 def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
     """One DataFrame: the cut keys, then each KPI's value and its companions."""
+    _sync(db)
     ctx = Context(db, settings, cut)
     keys = cut.keys
     frames = {kid: kpi_frame(ctx, BY_ID[kid]) for kid in cut.ids}

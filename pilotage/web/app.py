@@ -14,8 +14,11 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+
+import swagger_ui_bundle
 
 import pilotage
 from pilotage.errors import DatabaseLocked, ImportRejected, InvalidCut, PilotageError, UnknownKpi
@@ -45,7 +48,7 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
     ws = ws or pilotage.connect(url)
     app = FastAPI(title="Pilotage", version=pilotage.__version__,
                   description="Sales KPIs over your CRM data: the catalogue, KPI queries, drill-down, import.",
-                  docs_url="/docs", openapi_url="/api/v1/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.pilotage = State(ws)
 
     @app.exception_handler(PilotageError)
@@ -71,6 +74,15 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
         return FileResponse(PLOTLY_JS, media_type="application/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
 
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        """Swagger UI from the installed swagger-ui-bundle package: no CDN, works offline."""
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="Pilotage API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from pilotage.web import api, pages

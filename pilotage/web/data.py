@@ -12,6 +12,15 @@ from pilotage import service
 from pilotage.web.app import State
 
 
+def _sync(state: State) -> None:
+    """Another process may have imported (PostgreSQL): drop the cache when the data version moved."""
+    with state.lock:
+        version = state.ws.data_version()
+    if getattr(state, "version", None) != version:
+        state.cache.clear()
+        state.version = version
+
+
 def _norm(v):
     if v is None:
         return None
@@ -22,6 +31,7 @@ def _norm(v):
 
 def kpi(state: State, ids, *, grain=None, by=None, start=None, end=None, filters=None) -> pd.DataFrame:
     """KPI frame (see pilotage.engine.query.run), from the cache when the same question was asked."""
+    _sync(state)
     ids = [ids] if isinstance(ids, str) else list(ids)
     by = [b for part in ([by] if isinstance(by, str) else (by or [])) for b in part.split(",") if b]
     filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
@@ -40,6 +50,7 @@ def kpi_records(state: State, ids, **cut) -> list[dict]:
 
 
 def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, compare="previous") -> list[dict]:
+    _sync(state)
     filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
 
     def compute():
@@ -51,6 +62,7 @@ def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, c
 
 
 def explain(state: State, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0) -> dict:
+    _sync(state)
     filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
 
     def compute():

@@ -19,9 +19,19 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
     if workers > 1 and not url.startswith(("postgresql://", "postgres://")):
         raise PilotageError(
             f"{workers} workers on the DuckDB file {url}: DuckDB allows one writing process, so the "
-            "server runs one worker on it (use PostgreSQL for several workers)")
+            "server runs one worker on it")
     if workers > 1:
-        raise PilotageError("several workers: run several `pilotage serve` behind a proxy (one worker each)")
+        raise PilotageError(
+            "several workers in one `pilotage serve` are not supported yet: on PostgreSQL, run several "
+            "`pilotage serve --port N` behind a proxy (one worker each)")
+    import socket
+
+    with socket.socket() as probe:  # say it plainly when the port is taken, before opening anything
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PilotageError(f"cannot listen on {host}:{port}: {exc.strerror} (another server? try --port)") from None
     ws = pilotage.connect(url)
     app = create_app(ws=ws)
     threading.Thread(target=_warm_up, args=(app,), daemon=True).start()

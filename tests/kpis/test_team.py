@@ -20,7 +20,7 @@ def _quota_data():
             quota("q1", "2024-01-01", "2024-04-01", 10000, rep_id="r1"),
             quota("q2", "2024-01-01", "2024-04-01", 5000, rep_id="r2"),
             quota("q5", "2024-03-01", "2024-06-01", 3000, rep_id="r2"),  # runs past the range
-            quota("q3", "2024-02-01", "2024-03-01", 4, metric="deals_won", rep_id="r3"),
+            quota("q3", "2024-02-01", "2024-03-01", 400, rep_id="r3"),
             quota("q6", "2024-01-01", "2024-04-01", 2500, rep_id="r4"),
             quota("q4", "2023-10-01", "2024-01-01", 1, rep_id="r1"),  # starts before the range
             quota("q8", "2024-04-01", "2024-07-01", 1, rep_id="r1"),  # starts on the range end
@@ -57,7 +57,7 @@ def test_quota_attainment_by_rep(ws):
     assert r2["quota_attainment"] == pytest.approx(1.375)
     assert r2["quota_attainment_numerator"] == pytest.approx(11000)
     assert r2["quota_attainment_denominator"] == pytest.approx(8000)
-    # r3: deals won in Feb = c2, c3, c4 = 3 / 4 => 0.75
+    # r3: revenue won in Feb = c2 + c3 + c4 = 300 / 400 => 0.75
     assert only(df, rep="r3")["quota_attainment"] == pytest.approx(0.75)
     # r4: 2500 / 2500 => 1.0
     assert only(df, rep="r4")["quota_attainment"] == pytest.approx(1.0)
@@ -71,6 +71,29 @@ def test_quota_attainment_by_team_ignores_team_quotas(ws):
     assert only(df, team="t1")["quota_attainment"] == pytest.approx(22500 / 20500)
     # t2 = r3 only (r5 has no quota): 3 / 4 = 0.75
     assert only(df, team="t2")["quota_attainment"] == pytest.approx(0.75)
+
+
+def test_quota_attainment_on_deal_counts(ws):
+    data = _quota_data()
+    data["quotas"] = [quota("q3", "2024-02-01", "2024-03-01", 4, metric="deals_won", rep_id="r3")]
+    ws.load(data)
+    row = one(ws.kpi(["quota_attainment"], start="2024-01-01", end="2024-04-01"))
+    # r3: deals won in Feb = c2, c3, c4 = 3 / 4 => 0.75
+    assert row["quota_attainment"] == pytest.approx(0.75)
+
+
+def test_quotas_on_other_metrics_are_not_added_to_revenue(ws):
+    data = _quota_data()
+    data["quotas"] = [
+        quota("q1", "2024-01-01", "2024-04-01", 10000, rep_id="r1"),
+        quota("qd", "2024-01-01", "2024-04-01", 2, metric="deals_won", rep_id="r1"),
+    ]
+    ws.load(data)
+    df = ws.kpi(["quota_attainment"], start="2024-01-01", end="2024-04-01")
+    # r1 won 6000 + 3000 = 9000 of 10000 (and 2 deals of 2): euros and deals do not add up,
+    # so only the revenue quota counts => 9000 / 10000 = 0.9, not 9002 / 10002
+    assert one(df)["quota_attainment"] == pytest.approx(0.9)
+    assert any("deals_won" in w for w in df.attrs["warnings"])
 
 
 def test_reps_at_quota_share(ws):
@@ -145,3 +168,13 @@ def test_quota_attainment_by_month_follows_each_quotas_start(ws):
     assert only(df, period="2024-02-01", rep="r3")["quota_attainment"] == pytest.approx(0.75)
     # March: r2 q5 over its own period Mar-May: (4000 + 1000) / 3000 = 1.6667
     assert only(df, period="2024-03-01", rep="r2")["quota_attainment"] == pytest.approx(5000 / 3000)
+
+
+def test_the_warning_about_other_quota_metrics_comes_back_on_every_query(ws):
+    data = _quota_data()
+    data["quotas"] = [quota("q1", "2024-01-01", "2024-04-01", 10000, rep_id="r1"),
+                      quota("qd", "2024-01-01", "2024-04-01", 2, metric="deals_won", rep_id="r1")]
+    ws.load(data)
+    ws.kpi(["quota_attainment"], start="2024-01-01", end="2024-04-01")
+    again = ws.kpi(["quota_attainment"], by=["rep"], start="2024-01-01", end="2024-04-01")
+    assert any("deals_won" in w for w in again.attrs["warnings"])

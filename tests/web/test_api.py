@@ -87,10 +87,23 @@ def test_explain_gives_the_records_behind_the_figure(http):
     assert section["total"] == total[0]["deals_won"]  # revenue is summed over the deals won
 
 
-def test_openapi_is_served(http):
+def test_openapi_is_served_without_a_cdn(http):
     spec = http.get("/api/v1/openapi.json").json()
     assert "/api/v1/kpi" in spec["paths"]
-    assert http.get("/docs").status_code == 200
+    docs = http.get("/docs")
+    assert docs.status_code == 200
+    assert "https://" not in docs.text and "http://" not in docs.text
+    assert http.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.mark.parametrize("params", [
+    {"ids": "revenue", "grain": "day", "from": "1677-01-01", "to": "1678-01-01"},
+    {"ids": "revenue", "from": "0001-01-01", "to": "9999-12-31"},
+    {"ids": "revenue", "by": "rep,rep", "from": "2026-01-01", "to": "2026-02-01"},
+])
+def test_odd_parameters_never_give_a_500(http, params):
+    r = http.get("/api/v1/kpi", params=params)
+    assert r.status_code < 500, r.text
 
 
 def _zip(files: dict[str, str]) -> bytes:
