@@ -82,15 +82,17 @@ def test_same_seed_and_end_give_identical_files_and_another_seed_other_files(tmp
         assert (a / f"{name}.csv").read_bytes() != (c / f"{name}.csv").read_bytes(), name
 
 
-def test_end_defaults_to_the_first_day_of_next_month(tmp_path):
+def test_end_defaults_to_today_so_nothing_is_in_the_future(tmp_path):
     generate(tmp_path, seed=1)
     today = dt.date.today()
-    end = dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
     c = duckdb.connect()
     rates = _read(tmp_path, S.table("exchange_rates"))
     leads = _read(tmp_path, S.table("leads"))
-    assert one(c, f"SELECT max(valid_from) FROM {rates}") == dt.date(today.year, today.month, 1)
-    assert one(c, f"SELECT max(created_at) FROM {leads}") < dt.datetime.combine(end, dt.time())
+    opps = _read(tmp_path, S.table("opportunities"))
+    last_day = today - dt.timedelta(days=1)  # the end is excluded
+    assert one(c, f"SELECT max(valid_from) FROM {rates}") == last_day.replace(day=1)
+    assert one(c, f"SELECT max(created_at) FROM {leads}") < dt.datetime.combine(today, dt.time())
+    assert one(c, f"SELECT max(closed_at) FROM {opps}") < dt.datetime.combine(today, dt.time())
 
 
 def test_unknown_scale_is_refused(tmp_path):

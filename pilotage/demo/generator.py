@@ -251,8 +251,8 @@ def generate(out_dir: str | Path, seed: int = 42, scale: str = "small",
     """Write a canonical CSV folder (one <table>.csv per table of pilotage.store.schema.TABLES)
     and return {table: row_count}.
 
-    The data covers the 36 months before ``end`` (default: the first day of next month,
-    so that "the last 12 months" are full); nothing is dated on or after ``end`` except
+    The data covers the 36 months before ``end`` (default: today, so that nothing is dated
+    in the future; same seed and end, same files); nothing is dated on or after ``end`` except
     the expected close dates of open deals and the end of the current quarter's quotas.
     ``scale`` is small (~5 k opportunities), medium (~100 k) or large (~1 M, 10 M activities).
     """
@@ -263,7 +263,9 @@ def generate(out_dir: str | Path, seed: int = 42, scale: str = "small",
     if isinstance(end, dt.datetime):
         end = end.date()
     n_opportunities, n_reps = SCALES[scale]
-    cal = _Calendar.build(end or _first_of_next_month(dt.date.today()))
+    # by default the history stops today: nothing is dated in the future (a demo deal "won"
+    # next week would be a lie on the dashboard)
+    cal = _Calendar.build(end or dt.date.today())
     out = _CsvFolder(Path(out_dir), progress)
 
     def rng(name: str) -> np.random.Generator:
@@ -297,10 +299,6 @@ def generate(out_dir: str | Path, seed: int = 42, scale: str = "small",
 # ---------------------------------------------------------------------------
 # Calendar and time helpers: seconds since 1970 (naive wall clock), days since 1970
 # ---------------------------------------------------------------------------
-
-def _first_of_next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
 
 def _month_number(days: np.ndarray) -> np.ndarray:
     """Months since January 1970 of each day."""
