@@ -69,7 +69,25 @@ def rows_json(df: pd.DataFrame) -> list[dict]:
 
 def kpi_query(ws: Workspace, ids, *, grain=None, by=None, start=None, end=None, filters=None,
               user=None) -> pd.DataFrame:
-    return ws.kpi(ids, grain=grain, by=by, start=start, end=end, filters=scoped_filters(filters, user))
+    df = ws.kpi(ids, grain=grain, by=by, start=start, end=end, filters=scoped_filters(filters, user))
+    df.attrs["warnings"] = df.attrs.get("warnings", []) + unknown_filter_values(ws, filters)
+    return df
+
+
+def unknown_filter_values(ws: Workspace, filters: dict | None) -> list[str]:
+    """A filter on a value no record holds gives zeros: say so rather than let a typo pass for a figure."""
+    out = []
+    for dim, vals in (filters or {}).items():
+        if dim not in DIMENSION_SOURCES:
+            continue
+        vals = [vals] if isinstance(vals, str) else list(vals)
+        table, key, _ = DIMENSION_SOURCES[dim]
+        t = ws.db.table(table)
+        found = set(t.filter(t[key].isin(vals)).select(key).distinct().execute()[key].astype(str))
+        missing = [v for v in vals if v not in found]
+        if missing:
+            out.append(f"{dim} {', '.join(repr(m) for m in missing)}: no such value in {table}")
+    return out
 
 
 def compare_range(start: dt.date, end: dt.date, compare: str) -> tuple[dt.date, dt.date]:

@@ -16,8 +16,10 @@ import datetime as dt
 from pathlib import Path
 
 
+from pydantic import ValidationError
+
 from pilotage.engine import query
-from pilotage.errors import DatabaseError
+from pilotage.errors import DatabaseError, PilotageError
 from pilotage.importer import canonical
 from pilotage.settings import Settings
 from pilotage.store import migrations
@@ -39,7 +41,12 @@ class Workspace:
         return self._settings
 
     def set_settings(self, **changes) -> Settings:
-        new = Settings(**{**self.settings.model_dump(), **changes})
+        try:
+            new = Settings(**{**self.settings.model_dump(), **changes})
+        except ValidationError as exc:
+            msgs = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+                    for e in exc.errors()]
+            raise PilotageError("invalid setting: " + "; ".join(msgs)) from None
         with self.db.transaction():
             self.db.execute(f"DELETE FROM {self.db.q(migrations.SETTINGS)}")
             for k, v in new.to_rows():
