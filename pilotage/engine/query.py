@@ -598,40 +598,54 @@ def row_counts(db: Database) -> dict[str, int]:
 
 
 def explain(db: Database, settings: Settings, cut: Cut, limit: int = 100, offset: int = 0) -> dict:
-    """The formula, the value and the records behind one KPI over a cut (no grain)."""
+    """The formula, the value and the records behind one KPI over a cut (no grain).
+
+    One section per measure: its role (numerator, denominator, earlier period of a growth,
+    factor of a product), the number of records and a page of them.
+    """
     kpi = BY_ID[cut.ids[0]]
-    df = run(db, settings, Cut(cut.ids, None, (), cut.start, cut.end, cut.filters))
-    ctx = Context(db, settings, Cut(cut.ids, None, (), cut.start, cut.end, cut.filters))
+    whole = Cut(cut.ids, None, (), cut.start, cut.end, cut.filters)
+    df = run(db, settings, whole)
     sections = []
     seen = set()
-    for role, m in _roles(kpi):
-        key = (m.fact, m.anchor, m.where)
+    for role, m, section_cut, drop in _roles(kpi, whole):
+        ctx = Context(db, settings, section_cut)
+        key = (m.fact, m.anchor, m.where, m.agg == "count_groups", section_cut, drop)  # same rows: once
         if key in seen or not ctx.available(F.FACTS[m.fact].requires + m.requires):
             continue
         seen.add(key)
-        t = _filtered(ctx, m)
+        t = _filtered(ctx, m, drop)
+        if m.agg == "count_groups":  # the groups counted (e.g. reps at quota), not the records
+            t = t.group_by(m.per).aggregate(counted=m.having(t), records=t.count())
+            t = t.filter(t.counted) if role.endswith("numerator") else t
         total = int(t.count().execute())
         rows = t.drop(*[c for c in ("period",) if c in t.columns]).limit(limit, offset=offset).execute()
-        sections.append({"role": role, "fact": m.fact, "anchor": m.anchor, "total": total, "rows": rows})
+        sections.append({"role": role, "fact": m.fact, "anchor": m.anchor, "total": total, "rows": rows,
+                         "from": section_cut.start, "to": section_cut.end})
     return {"kpi": kpi, "cut": cut, "result": df, "sections": sections}
 
 
-def _roles(kpi: Kpi):
+def _roles(kpi: Kpi, cut: Cut, prefix: str = ""):
+    """(role, measure, cut, dimensions set aside) for every measure behind a KPI."""
     k = kpi.kind
     if isinstance(k, Simple):
-        yield "value", k.measure
+        yield prefix + "value", k.measure, cut, ()
     elif isinstance(k, Ratio):
         for m in _as_measures(k.numerator):
-            yield "numerator", m
+            yield prefix + "numerator", m, cut, ()
         for m in _as_measures(k.denominator):
-            yield "denominator", m
+            yield prefix + "denominator", m, cut, ()
     elif isinstance(k, Share):
-        yield "numerator", k.measure
+        yield prefix + "numerator", k.measure, cut, ()
+        yield prefix + "denominator", k.measure, cut, (k.of,)
     elif isinstance(k, Growth):
-        yield from _roles(BY_ID[k.base])
+        s, e = P.shift_range(cut.start, cut.end, k.lag)
+        yield from _roles(BY_ID[k.base], cut, prefix + "this period · ")
+        yield from _roles(BY_ID[k.base], Cut(cut.ids, None, cut.by, s, e, cut.filters),
+                          prefix + f"earlier period ({s} → {e}) · ")
     else:
         for f in k.factors:
-            yield from _roles(BY_ID[f])
+            yield from _roles(BY_ID[f], cut, prefix + f + " · ")
 
 
 def is_nan(v) -> bool:
