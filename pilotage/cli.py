@@ -139,7 +139,7 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
     """The formula and the records behind one figure, to check it by hand."""
     ws = _open(db, read_only=True)
     lg = _lang(ws, lang)
-    start, end = service.parse_period(period) if period else (from_, to)
+    start, end = service.parse_period(period, ws.settings.fiscal_year_start) if period else (from_, to)
     filters = _where(where)
     for dim, v in (("rep", rep), ("team", team), ("source", source), ("segment", segment), ("pipeline", pipeline)):
         if v:
@@ -149,7 +149,8 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
     rec = service.records(ex["result"])[0]
     out.print(f"[bold]{k.label[lg]}[/] ({k.id}) — {cut.start} → {cut.end}"
               + (f"  {dict(cut.filters)}" if cut.filters else ""))
-    out.print(f"{'formule' if lg == 'fr' else 'formula'}: {k.formula[lg]}" + (f"   [{k.symbols}]" if k.symbols else ""))
+    symbols = f"   [{k.symbols[lg]}]" if k.symbols else ""
+    out.print(f"{'formule' if lg == 'fr' else 'formula'}: {k.formula[lg]}{symbols}")
     value = fmt(rec[k.id], k.unit, ws.settings.locale, ws.settings.currency)
     if rec.get(f"{k.id}_denominator") is not None:
         value += f"  = {rec[f'{k.id}_numerator']:g} / {rec[f'{k.id}_denominator']:g}"
@@ -182,16 +183,62 @@ def _cell(v) -> str:
 
 # --------------------------------------------------------------------------- import
 @app.command("import")
-def import_(folder: Annotated[Path, typer.Argument(help="a canonical CSV folder (one <table>.csv per table)")],
-            dry_run: Annotated[bool, typer.Option(help="check and count, write nothing")] = False,
+def import_(target: Annotated[Path | None, typer.Argument(
+                metavar="FILE_OR_DIR",
+                help="a canonical CSV folder, or CRM exports: .csv/.tsv/.xlsx/.json, a folder or a .zip")] = None,
+            format: Annotated[str | None, typer.Option(
+                "--format", help="force the format: hubspot, salesforce, pipedrive, odoo or canonical")] = None,
+            mapping: Annotated[Path | None, typer.Option(
+                "--mapping", help="a mapping file (YAML) for any other layout, see docs/import.md")] = None,
+            show_mapping: Annotated[str | None, typer.Option(
+                "--show-mapping", metavar="FORMAT", help="print a format's mapping (YAML) and exit")] = None,
+            skip_invalid: Annotated[bool, typer.Option(
+                "--skip-invalid", help="land the valid rows, skip (and list) the invalid ones")] = False,
+            dry_run: Annotated[bool, typer.Option(
+                "--dry-run", help="check and count what would be inserted, updated, rejected; write nothing")] = False,
+            errors: Annotated[Path | None, typer.Option(
+                "--errors", help="CSV listing every rejected row (default: ./<input>.errors.csv)")] = None,
+            date_order: Annotated[str | None, typer.Option(
+                "--date-order", help="dmy or mdy, for dates like 01/02/2024 a file leaves ambiguous")] = None,
             server: Annotated[str | None, typer.Option(
                 help="send the import to a running `pilotage serve` (e.g. http://127.0.0.1:8000)")] = None,
             db: DbOpt = None):
-    """Import a canonical CSV folder: all files land together, or nothing does."""
-    if server:
-        return _import_via_server(folder, server, dry_run)
-    ws = _open(db)
+    """Import CRM exports or a canonical folder: everything lands together, or nothing does."""
+    from pilotage.importer import mapping as M
+    from pilotage.importer import summary
+    from pilotage.importer.files import default_errors_path, import_path
+
+    if show_mapping:
+        sys.stdout.write(M.show(show_mapping))
+        return
+    if target is None:
+        raise PilotageError("FILE_OR_DIR is required (or --show-mapping FORMAT): "
+                            "pilotage import deals.csv, pilotage import exports/, pilotage import crm.zip")
+    if format and format != "canonical":
+        M.builtin(format)  # an unknown name fails now, with the list of formats
+    errors_path = errors or default_errors_path(target)
     t0 = time.perf_counter()
+    if server:
+        params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "format": format, "date_order": date_order}
+        try:
+            report = summary.send_to_server(target, server, params, mapping)
+        except PilotageError:
+            raise
+        if report.errors:
+            from pilotage.exports import safe_row
+
+            with open(errors_path, "w", newline="", encoding="utf-8-sig") as fh:
+                w = csv.writer(fh)
+                w.writerow(["file", "line", "column", "raw value", "reason", "hint"])
+                for e in report.errors:
+                    w.writerow(safe_row([e.get("file") or "", e.get("line") or "", e.get("column") or "",
+                                         e.get("value") or "", e.get("reason") or "", e.get("hint") or ""]))
+            report.error_file = str(errors_path)
+        summary.print_summary(report, time.perf_counter() - t0, out, err)
+        return
+    if errors_path.exists() and errors is None:
+        errors_path.unlink()  # a stale error file from an earlier run would mislead
+    ws = _open(db)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("import", total=1)
@@ -199,35 +246,9 @@ def import_(folder: Annotated[Path, typer.Argument(help="a canonical CSV folder 
         def tick(step, done, total):
             bar.update(task, description=step, completed=done, total=total)
 
-        report = ws.import_folder(folder, dry_run=dry_run, progress=tick)
-    _print_report(report, time.perf_counter() - t0)
-
-
-def _import_via_server(folder: Path, server: str, dry_run: bool) -> None:
-    """While the server holds the DuckDB file, it is the one writer: hand it the files."""
-    import httpx
-
-    from pilotage.importer.canonical import ImportReport, TableReport
-
-    files = sorted(Path(folder).glob("*.csv"))
-    if not files:
-        raise PilotageError(f"{folder}: no .csv file to import")
-    t0 = time.perf_counter()
-    handles = [("files", (f.name, open(f, "rb"), "text/csv")) for f in files]
-    try:
-        r = httpx.post(server.rstrip("/") + "/api/v1/import", files=handles, params={"dry_run": dry_run},
-                       timeout=3600)
-    except httpx.HTTPError as exc:
-        raise PilotageError(f"cannot reach the server at {server}: {exc}") from None
-    finally:
-        for _, (_, fh, _) in handles:
-            fh.close()
-    body = r.json()
-    if r.status_code != 200:
-        lines = [body.get("message", r.text)]
-        raise PilotageError("\n".join(lines))
-    report = ImportReport([TableReport(**t) for t in body["tables"]], body["dry_run"])
-    _print_report(report, time.perf_counter() - t0)
+        report = import_path(ws, target, format=format, mapping=mapping, skip_invalid=skip_invalid,
+                             dry_run=dry_run, errors_path=errors_path, date_order=date_order, progress=tick)
+    summary.print_summary(report, time.perf_counter() - t0, out, err)
 
 
 def _print_report(report, seconds: float) -> None:
@@ -344,10 +365,7 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
                 raise PilotageError(f"--set {s!r}: expected key=value")
             k, v = s.split("=", 1)
             changes[k.strip()] = v.strip()
-        try:
-            ws.set_settings(**changes)
-        except Exception as exc:  # pydantic's ValidationError
-            raise PilotageError(f"invalid setting: {str(exc).splitlines()[1:3]}") from None
+        ws.set_settings(**changes)
     for k, v in ws.settings.to_rows():
         out.print(f"{k} = {v}")
 
@@ -360,11 +378,10 @@ def main() -> None:
         sys.exit(2)
     except typer.Abort:
         sys.exit(1)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except Exception as exc:
+        # usage errors (typer ships its own click: recognise them by their shape)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
+            print(f"error: {exc.format_message()}", file=sys.stderr)
             sys.exit(2)
         raise
 

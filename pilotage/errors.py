@@ -28,7 +28,7 @@ class ImportRejected(PilotageError):
 
     def __init__(self, errors: list[tuple[str, int | None, str | None, str]], limit: int = 20):
         self.errors = errors
-        lines = [f"{f}:{line}: {col}: {reason}" if line else f"{f}: {col + ': ' if col else ''}{reason}"
+        lines = [f"{f}{':' + str(line) if line else ''}: {col + ': ' if col else ''}{reason}"
                  for f, line, col, reason in errors[:limit]]
         more = f"\n… and {len(errors) - limit} more" if len(errors) > limit else ""
         super().__init__(

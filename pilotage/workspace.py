@@ -67,6 +67,16 @@ class Workspace:
         """Import a canonical CSV folder (one <table>.csv per table), whole or not at all."""
         return self._import(canonical.read_folder(folder), dry_run=dry_run, progress=progress)
 
+    def import_path(self, path: str | Path, **options) -> canonical.ImportReport:
+        """Import CRM exports or a canonical folder: a file (.csv, .xlsx, .json), a folder or a .zip.
+
+        Options: format, mapping, skip_invalid, dry_run, errors_path, date_order, progress
+        (see pilotage.importer.files.import_path and docs/import.md).
+        """
+        from pilotage.importer.files import import_path
+
+        return import_path(self, path, **options)
+
     def _import(self, raws, *, dry_run: bool = False, progress=None) -> canonical.ImportReport:
         report = canonical.import_tables(self.db, raws, self.settings, dry_run=dry_run, progress=progress)
         if not dry_run:

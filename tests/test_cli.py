@@ -109,3 +109,44 @@ def test_python_api_gives_arrow_too(db):
         t = ws.kpi("lead_conversion_rate", start="2024-01-01", end="2024-02-01", arrow=True)
     assert t.column("lead_conversion_rate").to_pylist() == [0.25]  # 50 of 200
     assert t.column("lead_conversion_rate_denominator").to_pylist() == [200]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["kpi"], "Missing argument"),
+    (["kpi", "revenue", "--grain"], "requires an argument"),
+    (["kpi", "revenue", "--bogus"], "No such option"),
+])
+def test_usage_errors_are_one_line_and_exit_2(db, args, message):
+    p = run(*args)
+    assert p.returncode == 2
+    assert message in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_dimension_given_twice_counts_once(db):
+    p = run("kpi", "leads", "--by", "rep,rep", "--from", "2024-01-01", "--to", "2024-02-01",
+            "--format", "json", "--db", db, check=True)
+    assert {r["rep"]: r["leads"] for r in json.loads(p.stdout)} == {"r1": 100, "r2": 100}
+
+
+def test_dates_out_of_range_and_too_many_periods_are_refused(db):
+    p = run("kpi", "revenue", "--from", "1677-01-01", "--to", "1678-01-01", "--db", db)
+    assert p.returncode == 2 and "outside the dates Pilotage handles" in p.stderr
+    p = run("kpi", "revenue", "--grain", "day", "--from", "1901-01-01", "--to", "2199-01-01", "--db", db)
+    assert p.returncode == 2 and "choose a coarser grain" in p.stderr
+
+
+def test_explain_periods_follow_the_fiscal_year(tmp_path):
+    from pilotage.service import parse_period
+
+    import datetime as dt
+    # fiscal year starting in April: "2025" is April 2025 - March 2026, Q1 is April - June
+    assert parse_period("2025", 4) == (dt.date(2025, 4, 1), dt.date(2026, 4, 1))
+    assert parse_period("2025-Q1", 4) == (dt.date(2025, 4, 1), dt.date(2025, 7, 1))
+    assert parse_period("2025-Q4", 4) == (dt.date(2026, 1, 1), dt.date(2026, 4, 1))
+    assert parse_period("2025-Q1") == (dt.date(2025, 1, 1), dt.date(2025, 4, 1))
+
+
+def test_focus_must_name_known_kpis(tmp_path):
+    db = str(tmp_path / "f.duckdb")
+    p = run("settings", "--set", "focus=revenue,foo", "--db", db)
+    assert p.returncode == 2 and "unknown KPI id(s) in focus: foo" in p.stderr

@@ -11,13 +11,16 @@ Counts of inserted / updated / unchanged rows come from comparing by key.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pilotage.errors import ImportRejected, PilotageError
@@ -36,6 +39,17 @@ class RawTable:
     source: str  # the file name (or "records") used in error messages
     data: pa.Table
     lines: pa.Array
+    # canonical column -> the column name shown in messages (a CRM export's own header)
+    labels: dict[str, str] = field(default_factory=dict)
+    # errors found before the canonical checks (values a CRM layer could not parse):
+    # Arrow columns line, col (shown), canon, value, reason, hint
+    pre_errors: pa.Table | None = None
+    # a CRM export without stage history: record each new or changed stage (see import_tables)
+    observe_stages: bool = False
+    unread_rows: int = 0  # rows of the file that could not be read (reported in pre_errors)
+    keys_unique: bool = False  # the CRM layer found no duplicate key in it (the check is not run twice)
+    # values already trimmed, blanks NULL, and possibly typed (DECIMAL, TIMESTAMP, DATE): the CRM layer's output
+    clean: bool = False
 
 
 @dataclass
@@ -54,6 +68,13 @@ class TableReport:
 class ImportReport:
     tables: list[TableReport]
     dry_run: bool = False
+    error_file: str | None = None  # where every error was written (CSV), if any
+    errors_total: int = 0
+    errors: list[dict] = field(default_factory=list)  # the first errors (file, line, column, value, reason, hint)
+    # filled by the CRM importer (pilotage.importer.files)
+    files: list[dict] = field(default_factory=list)  # per file: source, format, entity, language, notes
+    created: dict[str, list[str]] = field(default_factory=dict)  # table -> names of rows created from references
+    notes: list[str] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         keys = ("rows", "inserted", "updated", "unchanged", "rejected")
@@ -169,7 +190,11 @@ def _typed(col: S.Column, tz: str) -> tuple[str, str]:
     if col.type == S.DATE:
         return f"TRY_CAST({v} AS DATE)", "a date YYYY-MM-DD"
     if col.type == S.DATETIME:
-        return (f"(TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE {_sql_str(tz)})",
+        # only a value that can carry an offset (after YYYY-MM-DD HH:MM) pays for the time zone conversion
+        zoned = (f"(suffix({v}, 'Z') OR length({v}) > 16 "
+                 f"AND (contains(substr({v}, 17), '+') OR contains(substr({v}, 17), '-')))")
+        return (f"(CASE WHEN {zoned} THEN TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE {_sql_str(tz)} "
+                f"ELSE TRY_CAST({v} AS TIMESTAMP) END)",
                 "a date or datetime YYYY-MM-DD[ HH:MM[:SS]][+HH:MM]")
     if col.type == S.MONEY:
         return f"TRY_CAST({v} AS DECIMAL(18, 2))", "a number with . as decimal separator"
@@ -178,6 +203,12 @@ def _typed(col: S.Column, tz: str) -> tuple[str, str]:
     if col.type == S.INT:
         return f"TRY_CAST({v} AS BIGINT)", "a whole number"
     return v, "text"
+
+
+_ARROW_TYPES = {S.DATE: pa.date32(), S.DATETIME: pa.timestamp("us"), S.MONEY: pa.decimal128(18, 2),
+                S.RATE: pa.float64(), S.INT: pa.int64(), S.STR: pa.string()}
+_SQL_TYPES = {S.DATE: "DATE", S.DATETIME: "TIMESTAMP", S.MONEY: "DECIMAL(18, 2)", S.RATE: "DOUBLE",
+              S.INT: "BIGINT", S.STR: "VARCHAR"}
 
 
 def _normalised_text(col: S.Column) -> str:
@@ -190,100 +221,298 @@ def _normalised_text(col: S.Column) -> str:
 
 
 class _Checker:
-    """Checks every incoming table in a scratch DuckDB; builds the typed Arrow tables."""
+    """Checks every incoming table in a scratch DuckDB; builds the typed Arrow tables.
 
-    def __init__(self, settings: Settings):
+    Several raw tables may feed one canonical table (two exports of deals, reps
+    named in a deals file): each raw table is checked on its own (its errors name
+    its file), then the typed rows of one table are put together with the index
+    of the raw table they came from (``pilotage_src``) for the key, reference and
+    cross-row checks. Every error lands in the ``errs`` table (no limit), from
+    which the exception, the counts of rejected rows and the error file are made.
+    """
+
+    def __init__(self, settings: Settings, raws: list[RawTable]):
         self.con = duckdb.connect()
         self.con.execute(f"SET TimeZone = {_sql_str(settings.timezone)}")
+        self.con.execute("SET enable_progress_bar = false")
         self.tz = settings.timezone
-        self.errors: list[tuple[str, int | None, str | None, str]] = []
+        self.raws = raws
+        self.typed_in: dict[int, set[str]] = {}
+        self.by_table: dict[str, list[int]] = {}
+        self.skip = False
+        self.con.execute("CREATE TEMP TABLE errs (src INTEGER, line BIGINT, col VARCHAR, canon VARCHAR, "
+                         "value VARCHAR, reason VARCHAR, hint VARCHAR, seq INTEGER)")
+        self._seq = 0
 
-    def prepare(self, raw: RawTable) -> tuple[str, list[str]]:
-        """Register the text table with normalised values; return its view name and ignored columns."""
+    # -- helpers
+    def _label(self, i: int, col: str) -> str:
+        return self.raws[i].labels.get(col, col)
+
+    def _insert_errors(self, i: int | None, sql: str) -> None:
+        """``sql`` yields (src, line, canon, value, reason, hint) rows."""
+        self._seq += 1
+        self.con.execute(f"INSERT INTO errs SELECT src, line, canon, canon, value, reason, hint, {self._seq} "
+                         f"FROM ({sql})")
+
+    def error_count(self, fatal_only: bool = False) -> int:
+        where = " WHERE line IS NULL OR line = 1 AND reason LIKE '%header%'" if fatal_only else ""
+        return self.con.execute(f"SELECT count(*) FROM errs{where}").fetchone()[0]
+
+    def fatal_count(self) -> int:
+        return self.con.execute("SELECT count(*) FROM errs WHERE seq < 0").fetchone()[0]
+
+    def add_fatal(self, i: int, line: int | None, col: str | None, reason: str, hint: str = "") -> None:
+        self.con.execute("INSERT INTO errs VALUES (?, ?, ?, ?, NULL, ?, ?, -1)",
+                         [i, line, self._label(i, col) if col else None, col, reason, hint or None])
+
+    # -- per raw table
+    def prepare(self, i: int, raw: RawTable) -> list[str]:
+        """Register the text table with normalised values; return its ignored columns."""
         t = S.table(raw.table)
         present = {c.strip(): c for c in raw.data.column_names}
         ignored = [c for c in present if c not in t.column_names and c != "__line"]
-        missing_required = [c.name for c in t.columns if c.required and c.default is None and c.name not in present]
-        if missing_required:
-            self.errors += [(raw.source, 1, c, "required column missing from the header") for c in missing_required]
-        self.con.register(f"in_{t.name}", raw.data.append_column("__line", raw.lines))
-        sel = ", ".join(
-            f'{_normalised_text(c)} AS "{c.name}"' if c.name in present else
-            (f'{_sql_str(c.default)} AS "{c.name}"' if c.default is not None else f'NULL::VARCHAR AS "{c.name}"')
-            for c in t.columns
-        )
-        self.con.execute(f'CREATE OR REPLACE TEMP VIEW txt_{t.name} AS SELECT {sel}, __line FROM in_{t.name}')
-        return f"txt_{t.name}", ignored
+        for c in t.columns:
+            if c.required and c.default is None and c.name not in present:
+                self.add_fatal(i, 1, c.name, "required column missing from the header")
+        data = raw.data.select([present[c] for c in present if c in t.column_names])
+        data = data.rename_columns([c.strip() for c in data.column_names])
+        typed_in = set()
+        for c in data.column_names:
+            ftype = data.schema.field(c).type
+            if pa.types.is_string(ftype) or pa.types.is_large_string(ftype) or pa.types.is_null(ftype):
+                continue
+            if raw.clean and t.column(c).type != S.STR:
+                typed_in.add(c)  # already parsed by the CRM layer (DECIMAL, TIMESTAMP, DATE)
+            else:
+                data = data.set_column(data.schema.get_field_index(c), c, data.column(c).cast(pa.string()))
+        self.typed_in[i] = typed_in
+        self.con.register(f"in_{i}", data.append_column("__line", raw.lines))
 
-    def check_values(self, raw: RawTable) -> None:
+        def expr(c: S.Column) -> str:
+            if c.name not in present:
+                return (f'{_sql_str(c.default)} AS "{c.name}"' if c.default is not None
+                        else f'NULL::VARCHAR AS "{c.name}"')
+            if c.name in typed_in:
+                return f'"{c.name}"'
+            if raw.clean:  # trimmed already: only the lower snake case and the default
+                v = f'"{c.name}"'
+                if c.lowercase:
+                    v = f"REGEXP_REPLACE(LOWER({v}), '[\\s\\-]+', '_', 'g')"
+                if c.default is not None:
+                    v = f"COALESCE({v}, {_sql_str(c.default)})"
+                return f'{v} AS "{c.name}"'
+            return f'{_normalised_text(c)} AS "{c.name}"'
+
+        sel = ", ".join(expr(c) for c in t.columns)
+        self.con.execute(f'CREATE OR REPLACE TEMP VIEW txt_{i} AS SELECT {sel}, __line FROM in_{i}')
+        if raw.pre_errors is not None and raw.pre_errors.num_rows:
+            self.con.register(f"pre_{i}", raw.pre_errors)
+            self.con.execute(f"INSERT INTO errs SELECT {i}, line, col, canon, value, reason, hint, 0 FROM pre_{i}")
+            self.con.unregister(f"pre_{i}")
+        return ignored
+
+    def check_values(self, i: int, raw: RawTable) -> None:
+        """Type every column once (a table of text and typed values), then every value check in one pass."""
         t = S.table(raw.table)
+        typed_in = self.typed_in.get(i, set())
+        typed_cols = "".join(
+            f', CAST("{c.name}" AS {_SQL_TYPES[c.type]}) AS "{c.name}::t"' if c.name in typed_in else
+            f', {_typed(c, self.tz)[0]} AS "{c.name}::t"' for c in t.columns if c.type != S.STR)
+        # the CRM layer's clean, typed output is read as it is (a view); text is typed once (a table)
+        kind = "VIEW" if raw.clean else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} w_{i} AS SELECT *{typed_cols} FROM txt_{i}")
         checks = []
         for c in t.columns:
-            typed, looks = _typed(c, self.tz)
+            _, looks = _typed(c, self.tz)
             name = _sql_str(c.name)
+            v = f'CAST("{c.name}" AS VARCHAR)' if c.name in typed_in else f'"{c.name}"'
+            tv = f'"{c.name}"' if c.type == S.STR else f'"{c.name}::t"'
             if c.required:
-                checks.append(f"SELECT __line, {name}, NULL, 'required value missing' FROM txt_{t.name} "
-                              f'WHERE "{c.name}" IS NULL')
-            if c.type != S.STR:
-                checks.append(f"SELECT __line, {name}, \"{c.name}\", 'not ' || {_sql_str(looks)} "
-                              f'FROM txt_{t.name} WHERE "{c.name}" IS NOT NULL AND {typed} IS NULL')
+                checks.append(f"SELECT __line AS line, {name} AS canon, NULL AS value, "
+                              f"'required value missing' AS reason FROM w_{i} WHERE \"{c.name}\" IS NULL")
+            if c.type != S.STR and c.name not in typed_in:
+                checks.append(f"SELECT __line, {name}, {v}, 'not ' || {_sql_str(looks)} "
+                              f"FROM w_{i} WHERE {v} IS NOT NULL AND {tv} IS NULL")
             if c.allowed:
                 allowed = ", ".join(_sql_str(a) for a in c.allowed)
-                checks.append(f"SELECT __line, {name}, \"{c.name}\", 'not one of: ' || {_sql_str(', '.join(c.allowed))} "
-                              f'FROM txt_{t.name} WHERE "{c.name}" NOT IN ({allowed})')
+                checks.append(f"SELECT __line, {name}, {v}, 'not one of: ' || {_sql_str(', '.join(c.allowed))} "
+                              f"FROM w_{i} WHERE {v} NOT IN ({allowed})")
             if c.min is not None:
-                checks.append(f"SELECT __line, {name}, \"{c.name}\", 'below the minimum {c.min:g}' "
-                              f"FROM txt_{t.name} WHERE {typed} < {c.min}")
+                checks.append(f"SELECT __line, {name}, {v}, 'below the minimum {c.min:g}' "
+                              f"FROM w_{i} WHERE {tv} < {c.min}")
             if c.max is not None:
-                checks.append(f"SELECT __line, {name}, \"{c.name}\", 'above the maximum {c.max:g}' "
-                              f"FROM txt_{t.name} WHERE {typed} > {c.max}")
-        key = ", ".join(f'"{k}"' for k in t.key)
-        key_txt = " || '/' || ".join(f'COALESCE("{k}", \'\')' for k in t.key)
-        checks.append(
-            f"SELECT __line, {_sql_str('/'.join(t.key))}, {key_txt}, "
-            f"'duplicate key: also on line ' || first_line FROM (SELECT *, MIN(__line) OVER (PARTITION BY {key}) "
-            f"AS first_line FROM txt_{t.name}) WHERE __line <> first_line"
-        )
-        self._collect(raw.source, " UNION ALL ".join(checks))
+                checks.append(f"SELECT __line, {name}, {v}, 'above the maximum {c.max:g}' "
+                              f"FROM w_{i} WHERE {tv} > {c.max}")
+        self._insert_errors(i, f"SELECT {i} AS src, line, canon, value, reason, NULL AS hint FROM ("
+                               + " UNION ALL ".join(checks) + ")")
+        # a value the CRM layer could not parse was already reported: not also "required value missing"
+        self.con.execute(f"DELETE FROM errs e WHERE e.src = {i} AND e.reason = 'required value missing' "
+                         f"AND EXISTS (SELECT 1 FROM errs p WHERE p.src = {i} AND p.seq = 0 "
+                         f"AND p.line = e.line AND p.canon = e.canon)")
 
-    def typed_view(self, raw: RawTable) -> None:
-        t = S.table(raw.table)
-        cols = ", ".join(f'{_typed(c, self.tz)[0]} AS "{c.name}"' for c in t.columns)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{t.name} AS SELECT {cols}, __line FROM txt_{t.name}")
+    # -- per canonical table
+    def build_typed(self, table: str, idxs: list[int], skip_invalid: bool) -> None:
+        t = S.table(table)
+        self.skip = skip_invalid
+        self.by_table[table] = idxs
+        cols = ", ".join(f'"{c.name}"' if c.type == S.STR else f'"{c.name}::t" AS "{c.name}"' for c in t.columns)
+        parts = []
+        for i in idxs:
+            where = (f" WHERE __line NOT IN (SELECT line FROM errs WHERE src = {i} AND line IS NOT NULL)"
+                     if skip_invalid else "")
+            parts.append(f"SELECT {cols}, __line, {i} AS pilotage_src FROM w_{i}{where}")
+        # rows are deleted from it when skipping invalid ones: a table; else clean CRM output stays a view
+        kind = "VIEW" if not skip_invalid and all(self.raws[i].clean for i in idxs) else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} typed_{table} AS " + " UNION ALL ".join(parts))
         for cond, column, message in t.checks:
-            self._collect(raw.source, f"SELECT __line, {_sql_str(column)}, NULL, {_sql_str(message)} "
-                                      f"FROM typed_{t.name} WHERE NOT ({cond})")
+            self._insert_errors(None, f"SELECT pilotage_src AS src, __line AS line, {_sql_str(column)} AS canon, "
+                                      f"NULL AS value, {_sql_str(message)} AS reason, NULL AS hint "
+                                      f"FROM typed_{table} WHERE NOT ({cond})")
+        self._check_keys(table)
+        if skip_invalid:
+            self.drop_rejected(table)
 
-    def check_references(self, raw: RawTable, staged: set[str], db: Database) -> None:
-        t = S.table(raw.table)
+    def _check_keys(self, table: str) -> None:
+        t = S.table(table)
+        idxs = self.by_table.get(table, [])
+        if len(idxs) == 1 and self.raws[idxs[0]].keys_unique:
+            return
+        key = ", ".join(f'"{k}"' for k in t.key)
+        dup = self.con.execute(f"SELECT count(*) FROM (SELECT 1 FROM typed_{table} GROUP BY {key} "
+                               f"HAVING count(*) > 1)").fetchone()[0]
+        if not dup:
+            return
+        key_txt = " || '/' || ".join(f'COALESCE(CAST("{k}" AS VARCHAR), \'\')' for k in t.key)
+        sources = "CASE first_src " + " ".join(
+            f"WHEN {i} THEN {_sql_str(r.source)}" for i, r in enumerate(self.raws)) + " END"
+        self._insert_errors(None, f"""
+            SELECT pilotage_src AS src, __line AS line, {_sql_str('/'.join(t.key))} AS canon, {key_txt} AS value,
+                   'duplicate key: also on line ' || first_line
+                   || CASE WHEN first_src <> pilotage_src THEN ' of ' || {sources} ELSE '' END AS reason,
+                   NULL AS hint
+            FROM (SELECT *, first_value(__line) OVER w AS first_line, first_value(pilotage_src) OVER w AS first_src
+                  FROM typed_{table} WHERE ({key}) IN (SELECT ({key}) FROM typed_{table} GROUP BY {key}
+                                                      HAVING count(*) > 1)
+                  WINDOW w AS (PARTITION BY {key} ORDER BY pilotage_src, __line))
+            WHERE NOT (__line = first_line AND pilotage_src = first_src)""")
+
+    def drop_rejected(self, table: str) -> int:
+        before = self.con.execute(f"SELECT count(*) FROM typed_{table}").fetchone()[0]
+        self.con.execute(f"DELETE FROM typed_{table} WHERE (pilotage_src, __line) IN "
+                         f"(SELECT (src, line) FROM errs WHERE line IS NOT NULL)")
+        return before - self.con.execute(f"SELECT count(*) FROM typed_{table}").fetchone()[0]
+
+    def check_references(self, table: str, staged: set[str], db: Database, existing: dict) -> int:
+        """Report references to unknown ids; returns how many errors were added."""
+        t = S.table(table)
+        n0 = self.con.execute("SELECT count(*) FROM errs").fetchone()[0]
         for c in t.columns:
             if not c.references:
                 continue
             ref_table, ref_col = c.references.split(".")
             known = [f'SELECT "{ref_col}" AS k FROM typed_{ref_table}'] if ref_table in staged else []
             unresolved = self.con.execute(
-                f'SELECT DISTINCT "{c.name}" FROM typed_{t.name} WHERE "{c.name}" IS NOT NULL'
-                + (f' AND "{c.name}" NOT IN ({known[0]})' if known else "")
+                f'SELECT 1 FROM typed_{table} WHERE "{c.name}" IS NOT NULL'
+                + (f' AND "{c.name}" NOT IN ({known[0]})' if known else "") + " LIMIT 1"
             ).fetchall()
             if not unresolved:
                 continue
-            existing = db.table(ref_table).select(k=ref_col).distinct().to_pyarrow()
-            self.con.register(f"existing_{ref_table}_{ref_col}", existing)
-            known.append(f"SELECT k FROM existing_{ref_table}_{ref_col}")
-            self._collect(raw.source,
-                          f"SELECT __line, {_sql_str(c.name)}, \"{c.name}\", "
-                          f"'unknown {ref_table[:-1] if ref_table.endswith('s') else ref_table} id (not in {ref_table})' "
-                          f'FROM typed_{t.name} WHERE "{c.name}" IS NOT NULL AND "{c.name}" NOT IN '
-                          f"({' UNION ALL '.join(known)})")
+            name = f"existing_{ref_table}_{ref_col}"
+            if name not in existing:
+                existing[name] = db.table(ref_table).select(k=ref_col).distinct().to_pyarrow()
+                self.con.register(name, existing[name])
+            known.append(f"SELECT k FROM {name}")
+            what = ref_table[:-1] if ref_table.endswith("s") else ref_table
+            self._insert_errors(None,
+                                f"SELECT pilotage_src AS src, __line AS line, {_sql_str(c.name)} AS canon, "
+                                f"\"{c.name}\" AS value, 'unknown {what} id (not in {ref_table})' AS reason, "
+                                f"NULL AS hint FROM typed_{table} WHERE \"{c.name}\" IS NOT NULL AND "
+                                f"\"{c.name}\" NOT IN ({' UNION ALL '.join(known)})")
+        return self.con.execute("SELECT count(*) FROM errs").fetchone()[0] - n0
 
-    def _collect(self, source: str, sql: str) -> None:
-        rows = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY 1 LIMIT {MAX_ERRORS_PER_TABLE}").fetchall()
-        for line, col, value, reason in rows:
+    # -- results
+    def rejected_by_source(self) -> dict[int, int]:
+        return dict(self.con.execute("SELECT src, count(DISTINCT line) FROM errs WHERE line IS NOT NULL "
+                                     "GROUP BY src").fetchall())
+
+    def error_tuples(self, per_source: int = MAX_ERRORS_PER_TABLE) -> list[tuple[str, int | None, str | None, str]]:
+        rows = self.con.execute(f"""
+            SELECT src, line, col, value, reason FROM (
+                SELECT *, row_number() OVER (PARTITION BY src ORDER BY seq < 0 DESC, line, seq) AS n FROM errs)
+            WHERE n <= {per_source} ORDER BY src, seq < 0 DESC, line NULLS FIRST, seq""").fetchall()
+        out = []
+        for src, line, col, value, reason in rows:
             shown = f" ({value!r})" if value is not None and "missing" not in reason else ""
-            self.errors.append((source, line, col, f"{reason}{shown}"))
+            source = self.raws[src].source if src is not None and src < len(self.raws) else "?"
+            label = self.raws[src].labels.get(col, col) if col and src is not None else col
+            if label is None and line is not None:
+                label = "row"  # the whole row (wrong number of fields): ImportRejected shows a column
+            out.append((source, line, label, f"{reason}{shown}"))
+        return out
+
+    def write_error_file(self, path: Path) -> int:
+        """Every error, one line each: file, line, column, raw value, reason, hint (cells made formula-safe)."""
+        from pilotage.exports import safe_row
+
+        n = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cur = self.con.execute("SELECT src, line, col, value, reason, hint FROM errs "
+                               "ORDER BY src, line NULLS FIRST, seq")
+        with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.writer(fh)
+            w.writerow(["file", "line", "column", "raw value", "reason", "hint"])
+            while batch := cur.fetchmany(10_000):
+                for src, line, col, value, reason, hint in batch:
+                    raw = self.raws[src] if src is not None and src < len(self.raws) else None
+                    label = raw.labels.get(col, col) if raw and col else col
+                    w.writerow(safe_row([raw.source if raw else "", line if line is not None else "",
+                                         label or "", value if value is not None else "", reason, hint or ""]))
+                    n += 1
+        return n
+
+    def errors_json(self, limit: int = 10_000) -> list[dict]:
+        rows = self.con.execute(f"SELECT src, line, col, value, reason, hint FROM errs "
+                                f"ORDER BY src, line NULLS FIRST, seq LIMIT {limit}").fetchall()
+        out = []
+        for src, line, col, value, reason, hint in rows:
+            raw = self.raws[src] if src is not None and src < len(self.raws) else None
+            out.append({"file": raw.source if raw else None, "line": line,
+                        "column": raw.labels.get(col, col) if raw and col else col,
+                        "value": value, "reason": reason, "hint": hint})
+        return out
 
     def typed_arrow(self, table: str) -> pa.Table:
+        fast = self._passthrough(table)
+        if fast is not None:
+            return fast
         return self.con.execute(f"SELECT * EXCLUDE (__line) FROM typed_{table}").fetch_arrow_table()
+
+    def _passthrough(self, table: str) -> pa.Table | None:
+        """The CRM layer's output already has the canonical types and values: used as it is (no copy through
+        DuckDB), absent columns as NULL or their default. Only when every row is kept."""
+        idxs = self.by_table.get(table, [])
+        if self.skip or not idxs or not all(self.raws[i].clean for i in idxs):
+            return None
+        t = S.table(table)
+        parts = []
+        for i in idxs:
+            data = self.raws[i].data
+            n = data.num_rows
+            cols = []
+            for c in t.columns:
+                want = _ARROW_TYPES[c.type]
+                if c.name in data.column_names:
+                    col = data.column(c.name)
+                    if col.type != want:
+                        return None
+                    if c.default is not None and col.null_count:
+                        col = pc.fill_null(col, c.default)
+                else:
+                    col = pa.repeat(pa.scalar(c.default, want), n) if c.default is not None else pa.nulls(n, want)
+                cols.append(col)
+            cols.append(pa.repeat(pa.scalar(i, pa.int32()), n))
+            parts.append(pa.table(cols, names=[*t.column_names, "pilotage_src"]))
+        return pa.concat_tables(parts)
 
 
 # --------------------------------------------------------------------------- writing
@@ -292,79 +521,166 @@ class _DryRun(Exception):
 
 
 def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
-                  dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
-    """Check every table, then upsert them all in one transaction (or nothing)."""
+                  dry_run: bool = False, progress: Progress | None = None, skip_invalid: bool = False,
+                  errors_path: str | Path | None = None, observed_at: dt.datetime | None = None,
+                  ) -> ImportReport:
+    """Check every table, then upsert them all in one transaction (or nothing).
+
+    ``skip_invalid``: rows with an error are left out (and counted as rejected)
+    instead of failing the import; errors that concern a whole file (a missing
+    column) still fail it. ``errors_path``: where every error is written as CSV
+    (file, line, column, raw value, reason, hint) when there is any.
+    ``observed_at``: the opportunities of raw tables marked ``observe_stages``
+    whose stage is new or changed get a ``stage_changes`` row at that time (for
+    exports that carry no stage history).
+    """
     tick = progress or (lambda step, done, total: None)
-    checker = _Checker(settings)
-    reports: dict[str, TableReport] = {}
+    checker = _Checker(settings, raws)
+    reports: list[TableReport] = []
+    by_table: dict[str, list[int]] = {}
     total = len(raws) * 3
     for i, raw in enumerate(raws):
         tick(f"checking {raw.source}", i, total)
-        _, ignored = checker.prepare(raw)
-        reports[raw.table] = TableReport(raw.table, raw.source, raw.data.num_rows, ignored_columns=ignored)
-    if not checker.errors:
-        for raw in raws:
-            checker.check_values(raw)
-            checker.typed_view(raw)
-    staged = {r.table for r in raws}
-    if not checker.errors:
+        ignored = checker.prepare(i, raw)
+        reports.append(TableReport(raw.table, raw.source, raw.data.num_rows + raw.unread_rows,
+                                   ignored_columns=[] if raw.labels else ignored))
+        by_table.setdefault(raw.table, []).append(i)
+    order = [t.name for t in S.TABLES if t.name in by_table]
+    report = ImportReport(reports, dry_run)
+    if not checker.fatal_count():
         for i, raw in enumerate(raws):
-            tick(f"checking references of {raw.source}", len(raws) + i, total)
-            checker.check_references(raw, staged, db)
-    if checker.errors:
-        raise ImportRejected(checker.errors)
+            checker.check_values(i, raw)
+        for table in order:
+            checker.build_typed(table, by_table[table], skip_invalid)
+        staged = set(order)
+        existing: dict = {}
+        for rnd in range(len(order) + 1 if skip_invalid else 1):
+            tick("checking references", len(raws) + rnd, total)
+            added = sum(checker.check_references(table, staged, db, existing) for table in order)
+            if skip_invalid and added:
+                for table in order:
+                    checker.drop_rejected(table)
+            if not added:
+                break
+    n_errors = checker.con.execute("SELECT count(*) FROM errs").fetchone()[0]
+    if n_errors and errors_path:
+        try:
+            checker.write_error_file(Path(errors_path))
+        except OSError:  # a folder the user cannot write to: the temporary folder, and the summary says where
+            errors_path = Path(tempfile.gettempdir()) / Path(errors_path).name
+            checker.write_error_file(errors_path)
+        report.error_file = str(errors_path)
+    report.errors_total = n_errors
+    if n_errors and (not skip_invalid or checker.fatal_count()):
+        exc = ImportRejected(checker.error_tuples())
+        exc.error_file = report.error_file
+        exc.errors_detail = checker.errors_json()
+        if report.error_file:
+            exc.args = (f"{exc.args[0]}\nevery error is listed in {report.error_file}",)
+        raise exc
+    rejected = checker.rejected_by_source()
+    for i, r in enumerate(reports):
+        r.rejected = rejected.get(i, 0)
+    report.errors = checker.errors_json() if n_errors else []
+    observe = {i for i, raw in enumerate(raws) if raw.observe_stages} if observed_at else set()
+    if "stage_changes" in by_table:
+        observe = set()
     try:
         with db.transaction():
-            for i, raw in enumerate(raws):
-                tick(f"writing {raw.table}", 2 * len(raws) + i, total)
-                _upsert(db, raw.table, checker.typed_arrow(raw.table), reports[raw.table], dry_run)
+            for k, table in enumerate(order):
+                tick(f"writing {table}", 2 * len(raws) + k, total)
+                idxs = by_table[table]
+                obs = observe if table == "opportunities" else set()
+                n = _upsert(db, table, checker.typed_arrow(table), [reports[i] for i in idxs], idxs, dry_run,
+                            observe=obs, observed_at=observed_at)
+                if obs:
+                    report.tables.append(TableReport("stage_changes", "stage changes observed", n, inserted=n))
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
     tick("done", total, total)
-    return ImportReport(list(reports.values()), dry_run)
+    return report
 
 
-def _upsert(db: Database, table: str, data: pa.Table, report: TableReport, dry_run: bool) -> None:
+def _upsert(db: Database, table: str, data: pa.Table, reports: list[TableReport], idxs: list[int],
+            dry_run: bool, *, observe: set[int] = frozenset(), observed_at: dt.datetime | None = None) -> int:
+    """Upsert one table by key; fills the reports' counts. Returns the stage changes observed (opportunities)."""
     t = S.table(table)
     cols = ", ".join(f'"{c}"' for c in t.column_names)
-    stg, chg = f"pilotage_stg_{table}", f"pilotage_chg_{table}"
+    stg, chg, obs = f"pilotage_stg_{table}", f"pilotage_chg_{table}", "pilotage_obs"
     if db.engine == "duckdb":
         db.raw.register(stg, data)
     else:
         _copy_to_pg_temp(db, t, stg, data)
-    key_match = " AND ".join(f'x."{k}" = s."{k}"' for k in t.key)
-    same = " AND ".join(f's."{c}" IS NOT DISTINCT FROM x."{c}"' for c in t.column_names if c not in t.key)
-    temp = "TEMP " if db.engine == "postgres" else "TEMP "
-    db.execute(
-        f"CREATE {temp}TABLE {chg} AS SELECT s.*, (x.\"{t.key[0]}\" IS NULL) AS pilotage_new "
-        f"FROM {stg} s LEFT JOIN {db.q(table)} x ON {key_match} "
-        f"WHERE x.\"{t.key[0]}\" IS NULL" + (f" OR NOT ({same})" if same else "")
-    )
-    inserted, updated = db.fetchall(
-        f"SELECT COUNT(*) FILTER (WHERE pilotage_new), COUNT(*) FILTER (WHERE NOT pilotage_new) FROM {chg}"
-    )[0]
-    report.inserted, report.updated = int(inserted), int(updated)
-    report.unchanged = report.rows - report.inserted - report.updated
-    if not dry_run and (inserted or updated):
-        if updated:
-            match = " AND ".join(f'c."{k}" = x."{k}"' for k in t.key)
-            db.execute(f"DELETE FROM {db.q(table)} x WHERE EXISTS "
-                       f"(SELECT 1 FROM {chg} c WHERE NOT c.pilotage_new AND {match})"
-                       if db.engine == "postgres" else
-                       f"DELETE FROM {db.q(table)} AS x WHERE EXISTS "
-                       f"(SELECT 1 FROM {chg} c WHERE NOT c.pilotage_new AND {match})")
-        db.execute(f"INSERT INTO {db.q(table)} ({cols}) SELECT {cols} FROM {chg}")
-    db.execute(f"DROP TABLE {chg}")
+    observed = 0
+    empty = not db.fetchall(f"SELECT 1 FROM {db.q(table)} LIMIT 1")
+    srcs = ", ".join(str(i) for i in sorted(observe))
+    if observe and not empty:  # before the write: compare with the stage stored until now
+        db.execute(f"CREATE TEMP TABLE {obs} AS SELECT s.opportunity_id, s.stage FROM {stg} s "
+                   f"LEFT JOIN {db.q(table)} x ON x.opportunity_id = s.opportunity_id "
+                   f"WHERE s.pilotage_src IN ({srcs}) "
+                   f"AND (x.opportunity_id IS NULL OR x.stage IS DISTINCT FROM s.stage)")
+        observed = int(db.fetchall(f"SELECT COUNT(*) FROM {obs}")[0][0])
+    elif observe:  # nothing stored yet: every opportunity is seen in its stage for the first time
+        src = data.column("pilotage_src")
+        observed = int(pc.sum(pc.is_in(src, value_set=pa.array(sorted(observe), src.type))).as_py() or 0)
+    if empty:
+        vc = pc.value_counts(data.column("pilotage_src")).to_pylist() if data.num_rows else []
+        counts = {int(x["values"]): (int(x["counts"]), 0) for x in vc}
+        if not dry_run and data.num_rows:
+            db.execute(f"INSERT INTO {db.q(table)} ({cols}) SELECT {cols} FROM {stg}")
+    else:
+        key_match = " AND ".join(f'x."{k}" = s."{k}"' for k in t.key)
+        same = " AND ".join(f's."{c}" IS NOT DISTINCT FROM x."{c}"' for c in t.column_names if c not in t.key)
+        db.execute(
+            f"CREATE TEMP TABLE {chg} AS SELECT s.*, (x.\"{t.key[0]}\" IS NULL) AS pilotage_new "
+            f"FROM {stg} s LEFT JOIN {db.q(table)} x ON {key_match} "
+            f"WHERE x.\"{t.key[0]}\" IS NULL" + (f" OR NOT ({same})" if same else "")
+        )
+        counts = {int(i): (int(a), int(b)) for i, a, b in db.fetchall(
+            f"SELECT pilotage_src, COUNT(*) FILTER (WHERE pilotage_new), COUNT(*) FILTER (WHERE NOT pilotage_new) "
+            f"FROM {chg} GROUP BY 1")}
+        if not dry_run and counts:
+            if any(u for _, u in counts.values()):
+                match = " AND ".join(f'c."{k}" = x."{k}"' for k in t.key)
+                db.execute(f"DELETE FROM {db.q(table)} AS x WHERE EXISTS "
+                           f"(SELECT 1 FROM {chg} c WHERE NOT c.pilotage_new AND {match})")
+            db.execute(f"INSERT INTO {db.q(table)} ({cols}) SELECT {cols} FROM {chg}")
+        db.execute(f"DROP TABLE {chg}")
+    for i, r in zip(idxs, reports, strict=True):
+        r.inserted, r.updated = counts.get(i, (0, 0))
+        r.unchanged = r.rows - r.rejected - r.inserted - r.updated
+    if observe:
+        at = f"CAST('{observed_at.replace(microsecond=0, tzinfo=None).isoformat(sep=' ')}' AS TIMESTAMP)"
+        sc = db.q("stage_changes")
+        if not empty:
+            source = obs
+        elif set(idxs) <= set(observe) and not dry_run:  # all of it is new: read it back from the table written
+            source = f"(SELECT opportunity_id, stage FROM {db.q(table)})"
+        else:
+            source = f"(SELECT opportunity_id, stage FROM {stg} WHERE pilotage_src IN ({srcs}))"
+        if not dry_run and observed:
+            if db.fetchall(f"SELECT 1 FROM {sc} LIMIT 1"):
+                db.execute(f"INSERT INTO {sc} (opportunity_id, stage, entered_at) "
+                           f"SELECT o.opportunity_id, o.stage, {at} FROM {source} o "
+                           f"WHERE NOT EXISTS (SELECT 1 FROM {sc} c WHERE c.opportunity_id = o.opportunity_id "
+                           f"AND c.stage = o.stage AND c.entered_at = {at})")
+            else:
+                db.execute(f"INSERT INTO {sc} (opportunity_id, stage, entered_at) "
+                           f"SELECT o.opportunity_id, o.stage, {at} FROM {source} o")
+        if not empty:
+            db.execute(f"DROP TABLE {obs}")
     if db.engine == "duckdb":
         db.raw.unregister(stg)
     else:
         db.execute(f"DROP TABLE {stg}")
+    return observed
 
 
 def _copy_to_pg_temp(db: Database, t: S.Table, name: str, data: pa.Table) -> None:
     db.execute(f"CREATE TEMP TABLE {name} (LIKE {db.q(t.name)})")
+    db.execute(f"ALTER TABLE {name} ADD COLUMN pilotage_src INTEGER")
     buf = io.BytesIO()
     pacsv.write_csv(data, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     cur = db.raw.cursor()

@@ -6,10 +6,8 @@ The KPI query takes the CLI's parameters and answers the `pilotage kpi
 
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -77,7 +75,7 @@ def explain(state: StateDep, kpi_id: str, from_: Annotated[str | None, Query(ali
     ex = data.explain(state, kpi_id, start=from_, end=to, filters=_filters(where), limit=limit, offset=offset)
     k = ex["kpi"]
     return {
-        "kpi": kpi_id, "label": k.label[lang], "formula": k.formula[lang], "symbols": k.symbols,
+        "kpi": kpi_id, "label": k.label[lang], "formula": k.formula[lang], "symbols": k.symbols.get(lang, ""),
         "from": ex["cut"].start.isoformat(), "to": ex["cut"].end.isoformat(),
         "value": service.records(ex["result"])[0],
         "sections": [{"role": s["role"], "fact": s["fact"], "anchor": s["anchor"], "total": s["total"],
@@ -90,58 +88,62 @@ class ImportResult(BaseModel):
     dry_run: bool
     totals: dict[str, int]
     tables: list[dict]
+    files: list[dict] = []  # per file: the format and entity detected, its language, notes
+    created: dict[str, list[str]] = {}  # reps, accounts... known only by name or e-mail, created
+    notes: list[str] = []
+    errors_total: int = 0  # rows rejected with skip_invalid (every error, even beyond the list below)
+    errors: list[dict] = []  # file, line, column, value, reason, hint (the first 10,000)
 
 
-@router.post("/import", summary="Import a canonical CSV folder: a zip, or the <table>.csv files")
-def import_(state: StateDep, files: Annotated[list[UploadFile], File(description="a .zip or .csv files")],
-            dry_run: bool = False) -> ImportResult:
+UPLOAD_SUFFIXES = (".zip", ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json")
+
+
+@router.post("/import", summary="Import CRM exports (CSV, Excel, JSON) or a canonical CSV folder: files or a zip")
+def import_(state: StateDep,
+            files: Annotated[list[UploadFile], File(description="a .zip, or .csv / .tsv / .xlsx / .json files")],
+            mapping: Annotated[UploadFile | None, File(description="a mapping file (YAML), see docs/import.md")] = None,
+            dry_run: bool = False,
+            format: Annotated[str | None, Query(description="hubspot, salesforce, pipedrive, odoo or canonical "
+                                                            "(default: detected from the headers)")] = None,
+            skip_invalid: Annotated[bool, Query(description="land the valid rows, list the rejected ones")] = False,
+            date_order: Annotated[Literal["dmy", "mdy"] | None, Query(
+                description="for dates like 01/02/2024 that a file leaves ambiguous")] = None) -> ImportResult:
+    from pilotage.errors import ImportRejected
+    from pilotage.importer import readers
+    from pilotage.importer.files import import_path
+
     tmp = Path(tempfile.mkdtemp(prefix="pilotage-upload-"))
     try:
+        folder = tmp / "in"
+        folder.mkdir()
         total = 0
         for f in files:
             name = Path(f.filename or "").name
-            raw = f.file.read(MAX_UPLOAD + 1)
-            total += len(raw)
-            if total > MAX_UPLOAD:
-                raise PilotageError(f"upload larger than {MAX_UPLOAD // 2**20} MiB: import from the command line")
+            if not name.lower().endswith(UPLOAD_SUFFIXES) or name.startswith("."):
+                raise PilotageError(f"{name or 'a file'}: expected a .zip or .csv files "
+                                    f"(or .tsv, .txt, .xlsx, .json exports)")
+            target = (tmp / name) if name.lower().endswith(".zip") else (folder / name)
+            total += readers.copy_upload(f.file, target, MAX_UPLOAD - total)
             if name.lower().endswith(".zip"):
-                _unzip(raw, tmp)
-            elif name.lower().endswith(".csv"):
-                (tmp / name).write_bytes(raw)
-            else:
-                raise PilotageError(f"{name or 'a file'}: expected a .zip or .csv files")
-        folder = _single_folder(tmp)
+                try:
+                    readers.extract_zip(target, folder, name, limit=MAX_UPLOAD)
+                except ImportRejected as exc:
+                    raise PilotageError(f"{name}: {exc.errors[0][3]}") from None
+        if not any(folder.iterdir()):
+            raise PilotageError("no .csv, .xlsx or .json file in the upload")
+        mapping_path = None
+        if mapping is not None and mapping.filename:
+            mapping_path = tmp / "mapping.yaml"
+            readers.copy_upload(mapping.file, mapping_path, 1 << 20)
         with state.lock:
-            report = state.ws.import_folder(folder, dry_run=dry_run)
+            report = import_path(state.ws, folder, format=format, mapping=mapping_path, skip_invalid=skip_invalid,
+                                 dry_run=dry_run, date_order=date_order)
             data.after_write(state)
-        return ImportResult(dry_run=dry_run, totals=report.totals(),
-                            tables=[vars(t) for t in report.tables])
+        return ImportResult(dry_run=dry_run, totals=report.totals(), tables=[vars(t) for t in report.tables],
+                            files=report.files, created=report.created, notes=report.notes,
+                            errors_total=report.errors_total, errors=report.errors[:10_000])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _unzip(raw: bytes, into: Path) -> None:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise PilotageError("the uploaded .zip is not a valid zip archive") from None
-    members = [m for m in zf.infolist() if not m.is_dir()]
-    if len(members) > MAX_FILES:
-        raise PilotageError(f"the zip holds {len(members)} files: a canonical folder has at most {MAX_FILES}")
-    if sum(m.file_size for m in members) > MAX_UPLOAD:
-        raise PilotageError(f"the zip expands beyond {MAX_UPLOAD // 2**20} MiB: import from the command line")
-    for m in members:
-        name = Path(m.filename).name
-        if not name.lower().endswith(".csv") or name.startswith("."):
-            continue
-        with zf.open(m) as src, open(into / name, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-
-
-def _single_folder(tmp: Path) -> Path:
-    if not any(tmp.glob("*.csv")):
-        raise PilotageError("no .csv file in the upload")
-    return tmp
 
 
 @router.get("/settings", summary="The workspace settings")

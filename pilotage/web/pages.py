@@ -46,6 +46,7 @@ from pilotage.catalogue.model import Growth, Ratio
 from pilotage.engine import periods as P
 from pilotage.engine.query import default_range, dimensions_of, measures_of
 from pilotage.errors import PilotageError
+from pilotage.exports import safe_cell
 from pilotage.web import data, i18n
 from pilotage.web.app import State, StateDep
 
@@ -1204,11 +1205,8 @@ def kpi_page(request: Request, state: StateDep, kpi_id: str):
                   section_label=SECTION_LABELS[k.section][view.lang])
 
 
-CSV_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula: text starting with = + - @ tab or CR gets a leading '."""
+    """A CSV cell as text, never run as a formula (see pilotage.exports.safe_cell)."""
     if value is None:
         return ""
     if isinstance(value, float) and math.isnan(value):
@@ -1226,8 +1224,7 @@ def csv_safe(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)) or type(value).__name__ in ("Decimal", "int64", "float64"):
         return str(value)  # numbers are numbers: -12.5 stays a number
-    text = str(value)
-    return "'" + text if text.startswith(CSV_DANGEROUS) else text
+    return safe_cell(str(value))
 
 
 def records_csv_text(ex: dict) -> str:

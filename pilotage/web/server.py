@@ -31,7 +31,8 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise PilotageError(f"cannot listen on {host}:{port}: {exc.strerror} (another server? try --port)") from None
+            raise PilotageError(
+                f"cannot listen on {host}:{port}: {exc.strerror} (another server? try --port)") from None
     ws = pilotage.connect(url)
     app = create_app(ws=ws)
     threading.Thread(target=_warm_up, args=(app,), daemon=True).start()

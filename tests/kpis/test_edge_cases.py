@@ -382,7 +382,7 @@ def test_result_is_sorted_by_period_then_dimensions(ws):
     ]})
     df = ws.kpi(["leads"], grain="month", by=["source"], start="2024-02-01", end="2024-04-01")
     assert pd.api.types.is_datetime64_any_dtype(df["period"])
-    got = [(pd.Timestamp(p), s, n) for p, s, n in zip(df["period"], df["source"], df["leads"])]
+    got = [(pd.Timestamp(p), s, n) for p, s, n in zip(df["period"], df["source"], df["leads"], strict=True)]
     assert got == [
         (pd.Timestamp("2024-02-01"), "event", 2),
         (pd.Timestamp("2024-02-01"), "linkedin", 1),

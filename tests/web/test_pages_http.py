@@ -220,13 +220,9 @@ def test_csv_export_over_http_neutralises_formula_cells(tiny):
     assert "'+33 6 00 00 00 00" in reasons
 
 
-ENGINE_NULL_TEAM = pytest.mark.xfail(
-    reason="engine bug: ws.kpi(['revenue', 'comp_to_revenue_ratio'], by=['team']) raises ValueError "
-           "(merge of an object 'team' key with a float64 one) when no rep has a team", strict=False)
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, marks=ENGINE_NULL_TEAM) if p == "/equipe" else p
-                                  for p, _, _ in PAGES] + ["/kpi/nps", "/kpi/clv", "/kpi/revenue_growth"])
+@pytest.mark.parametrize("path", [p for p, _, _ in PAGES] + ["/kpi/nps", "/kpi/clv", "/kpi/revenue_growth"])
 def test_pages_hold_on_a_nearly_empty_workspace(tiny, path):
     """Most tables empty: figures say "non disponible", nothing breaks, and the page escapes what it shows."""
     # a fresh connection each time: after a 500 the server drops the kept-alive one

@@ -1,0 +1,373 @@
+"""Mappings: how a CRM's (or any) export maps onto the canonical tables, declared as data (YAML).
+
+The built-in mappings live in ``pilotage/importer/mappings/<format>.yaml``
+(``pilotage import --show-mapping hubspot`` prints one); a user mapping has the
+same shape (docs/import.md). Summary::
+
+    format: hubspot                 # the name used by --format
+    label: HubSpot
+    defaults:                       # per language of the headers found
+      fr: {date_order: dmy, decimal: ","}
+    ignore: ["*dictionary*"]        # files of a folder to leave out
+    status_keywords:                # stages not in the mapping: won/lost told by their name
+      won: [won, gagn]
+      lost: [lost, perdu]
+    entities:
+      deals:                        # one kind of export file
+        table: opportunities        # the canonical table it fills
+        detect: [opportunity_id, stage]   # canonical columns whose header must be present
+        require_any: [Deal Name]    # optional: at least one of these headers must be present too
+        files: ["*deal*"]           # optional: file name patterns that also point here
+        sobject: Opportunity        # optional: Salesforce tree-import record type
+        columns:
+          opportunity_id: {en: [Record ID], fr: [ID de fiche d'informations]}
+          owner_rep_id: {en: [Deal owner], ref: name_or_email, if_empty: unassigned}
+          amount: [Amount, Montant]
+          closed_at: {from: [Close Date], when: closed}
+          kind: {from: [Deal Type], values: {New Business: new_business}}
+        status:                     # rules tried in order, then the stage list
+          - {from: [Status], values: {won: won, lost: lost, open: open}}
+          - {from: [Lost Reason], filled: lost}
+        stages:                     # in funnel order; or pipelines: {name: {aliases, stages}}
+          - Appointment Scheduled: {fr: Rendez-vous programmé, probability: 0.2}
+          - Closed Won: {status: won, fr: Fermé gagné}
+          - Closed Lost: {status: lost}
+
+Column options: ``from`` / ``en`` / ``fr`` (header names, matched without case,
+accents or punctuation), ``join`` (parts joined with a space: ``[[First Name,
+Prénom], [Last Name, Nom]]``), ``default`` (a value for an absent column or an
+empty cell), ``default_from`` (other headers tried when the cell is empty),
+``values`` (raw value -> canonical value; ``other``: the value of any other
+non-empty cell), ``ref`` (``id``, ``name``, ``email``
+or ``name_or_email``: how the referenced rep/account/... is found; rows known
+only by name or email are created), ``if_empty`` (the id used when a required
+reference is empty, e.g. ``unassigned``), ``percent`` (``always``: 20 means
+20 %), ``when`` (``closed``/``open``: kept only for those deals),
+``date_order`` (``dmy``/``mdy``), ``decimal`` (``,``/``.``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from pilotage.errors import PilotageError
+from pilotage.importer.values import norm_key
+from pilotage.store import schema as S
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the built-ins load 10x faster
+STATUSES = ("open", "won", "lost")
+REF_MODES = ("id", "name", "email", "name_or_email")
+COLUMN_OPTIONS = {"from", "en", "fr", "join", "default", "default_from", "values", "other", "ref", "create",
+                  "if_empty", "percent", "when", "date_order", "decimal"}
+_NO_OTHER = object()
+
+
+class MappingError(PilotageError):
+    pass
+
+
+@dataclass
+class ColumnSpec:
+    target: str
+    headers: list[str] = field(default_factory=list)
+    french: set[str] = field(default_factory=set)  # norm keys of the French headers
+    join: list[list[str]] = field(default_factory=list)
+    default: str | None = None
+    default_from: list[str] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)  # norm key -> canonical value
+    other: object = _NO_OTHER  # the value of a non-empty cell not in values (None: empty); absent: kept as is
+    ref: str | None = None
+    create: bool = True
+    if_empty: str | None = None
+    percent: str | None = None
+    when: str | None = None
+    date_order: str | None = None
+    decimal: str | None = None
+
+    def all_headers(self) -> list[str]:
+        return self.headers + [h for part in self.join for h in part] + self.default_from
+
+
+@dataclass
+class StageSpec:
+    name: str
+    aliases: list[str]
+    status: str = "open"
+    probability: float | None = None
+
+
+@dataclass
+class PipelineSpec:
+    name: str  # canonical pipeline name
+    aliases: list[str]
+    stages: list[StageSpec]
+
+    def positions(self) -> dict[str, int]:
+        """Funnel positions: open stages in order, then the won stage(s); lost stages have none."""
+        ordered = [s for s in self.stages if s.status == "open"] + [s for s in self.stages if s.status == "won"]
+        return {s.name: i + 1 for i, s in enumerate(ordered)}
+
+
+@dataclass
+class StatusRule:
+    headers: list[str]
+    values: dict[str, str] = field(default_factory=dict)  # norm key -> status
+    filled: str | None = None  # status when the cell is not empty
+
+
+@dataclass
+class TableSpec:
+    table: str
+    columns: dict[str, ColumnSpec]
+    where: tuple[list[str], set[str]] | None = None  # (headers, norm keys of accepted values)
+    status: list[StatusRule] = field(default_factory=list)
+    pipelines: list[PipelineSpec] = field(default_factory=list)  # name "*" = any pipeline
+
+
+@dataclass
+class Entity:
+    name: str
+    label: str
+    tables: list[TableSpec]
+    detect: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    sobject: str | None = None
+    skip: str | None = None  # recognised but not imported: why
+    require_any: list[str] = field(default_factory=list)  # at least one of these headers must be present
+
+    def header_keys(self) -> set[str]:
+        keys = set()
+        for t in self.tables:
+            for c in t.columns.values():
+                keys |= {norm_key(h) for h in c.all_headers()}
+            for r in t.status:
+                keys |= {norm_key(h) for h in r.headers}
+            if t.where:
+                keys |= {norm_key(h) for h in t.where[0]}
+        return keys
+
+    def matches_file(self, name: str) -> bool:
+        return any(fnmatch.fnmatch(name.lower(), p.lower()) for p in self.files)
+
+
+@dataclass
+class Mapping:
+    format: str
+    label: str
+    entities: list[Entity]
+    description: str = ""
+    defaults: dict[str, dict[str, str]] = field(default_factory=dict)
+    status_keywords: dict[str, list[str]] = field(default_factory=dict)
+    ignore: list[str] = field(default_factory=list)  # file name patterns left out of a folder
+    path: Path | None = None
+    text: str = ""
+
+
+# --------------------------------------------------------------------------- loading
+def _strs(v, where: str) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, (str, int, float)):
+        return [str(v)]
+    if isinstance(v, list) and all(isinstance(x, (str, int, float)) for x in v):
+        return [str(x) for x in v]
+    raise MappingError(f"{where}: expected a header name or a list of names")
+
+
+def _column(target: str, spec, where: str) -> ColumnSpec:
+    c = ColumnSpec(target)
+    if isinstance(spec, (str, list)):
+        c.headers = _strs(spec, where)
+        return c
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where}: expected a header, a list of headers or options")
+    unknown = set(spec) - COLUMN_OPTIONS
+    if unknown:
+        raise MappingError(f"{where}: unknown option(s) {', '.join(sorted(map(str, unknown)))}; "
+                           f"known: {', '.join(sorted(COLUMN_OPTIONS))}")
+    c.headers = _strs(spec.get("from"), where) + _strs(spec.get("en"), where) + _strs(spec.get("fr"), where)
+    c.french = ({norm_key(h) for h in _strs(spec.get("fr"), where)}
+                - {norm_key(h) for h in _strs(spec.get("from"), where) + _strs(spec.get("en"), where)})
+    for part in spec.get("join") or []:
+        c.join.append(_strs(part, f"{where}.join"))
+    if spec.get("default") is not None:
+        c.default = str(spec["default"])
+    c.default_from = _strs(spec.get("default_from"), where)
+    values = spec.get("values") or {}
+    if not isinstance(values, dict):
+        raise MappingError(f"{where}.values: expected raw value: canonical value pairs")
+    c.values = {norm_key(str(k)): (None if v is None else str(v)) for k, v in values.items()}
+    if "other" in spec:
+        c.other = None if spec["other"] is None else str(spec["other"])
+    if spec.get("ref") is not None:
+        if spec["ref"] not in REF_MODES:
+            raise MappingError(f"{where}.ref: {spec['ref']!r}: expected one of {', '.join(REF_MODES)}")
+        c.ref = spec["ref"]
+    c.create = bool(spec.get("create", True))
+    c.if_empty = None if spec.get("if_empty") is None else str(spec["if_empty"])
+    if spec.get("percent") not in (None, "always", "fraction"):
+        raise MappingError(f"{where}.percent: expected always or fraction")
+    c.percent = spec.get("percent")
+    if spec.get("when") not in (None, "closed", "open", "won", "lost"):
+        raise MappingError(f"{where}.when: expected closed, open, won or lost")
+    c.when = spec.get("when")
+    if spec.get("date_order") not in (None, "dmy", "mdy"):
+        raise MappingError(f"{where}.date_order: expected dmy or mdy")
+    c.date_order = spec.get("date_order")
+    if spec.get("decimal") not in (None, ",", "."):
+        raise MappingError(f"{where}.decimal: expected \",\" or \".\"")
+    c.decimal = spec.get("decimal")
+    return c
+
+
+def _stage(item, where: str) -> StageSpec:
+    if isinstance(item, str):
+        return StageSpec(item, [])
+    if isinstance(item, dict) and "name" in item:
+        name, opts = str(item["name"]), item
+    elif isinstance(item, dict) and len(item) == 1:
+        name, opts = next(iter(item.items()))
+        name = str(name)
+        if isinstance(opts, str):
+            opts = {"status": opts}
+        opts = opts or {}
+    else:
+        raise MappingError(f"{where}: expected a stage name, {{name: status}} or {{name: {{options}}}}")
+    status = opts.get("status", "open")
+    if status not in STATUSES:
+        raise MappingError(f"{where}: stage {name!r}: status {status!r}: expected open, won or lost")
+    aliases = _strs(opts.get("aliases"), where) + _strs(opts.get("en"), where) + _strs(opts.get("fr"), where)
+    p = opts.get("probability")
+    if p is not None and not (0 <= float(p) <= 1):
+        raise MappingError(f"{where}: stage {name!r}: probability {p}: expected a number between 0 and 1")
+    return StageSpec(name, aliases, status, None if p is None else float(p))
+
+
+def _table_spec(table: str, body: dict, where: str) -> TableSpec:
+    if table not in S.BY_NAME:
+        raise MappingError(f"{where}.table: unknown table {table!r}: expected one of {', '.join(S.BY_NAME)}")
+    cols = body.get("columns") or {}
+    if not isinstance(cols, dict):
+        raise MappingError(f"{where}.columns: expected canonical column: header pairs")
+    t = S.table(table)
+    spec = TableSpec(table, {})
+    for target, c in cols.items():
+        if target not in t.column_names:
+            raise MappingError(f"{where}.columns.{target}: not a column of {table}: "
+                               f"expected one of {', '.join(t.column_names)}")
+        spec.columns[target] = _column(target, c, f"{where}.columns.{target}")
+    if body.get("where"):
+        w = body["where"]
+        if not isinstance(w, dict) or "from" not in w or "in" not in w:
+            raise MappingError(f"{where}.where: expected {{from: [headers], in: [values]}}")
+        spec.where = (_strs(w["from"], where), {norm_key(v) for v in _strs(w["in"], where)})
+    for k, rule in enumerate(body.get("status") or []):
+        if not isinstance(rule, dict) or "from" not in rule:
+            raise MappingError(f"{where}.status[{k}]: expected {{from: [headers], values: {{...}}}} "
+                               f"or {{from: [headers], filled: status}}")
+        vals = {norm_key(str(a)): str(b) for a, b in (rule.get("values") or {}).items()}
+        bad = [v for v in list(vals.values()) + [rule.get("filled")] if v is not None and v not in STATUSES]
+        if bad:
+            raise MappingError(f"{where}.status[{k}]: {bad[0]!r}: expected open, won or lost")
+        spec.status.append(StatusRule(_strs(rule["from"], where), vals, rule.get("filled")))
+    if body.get("stages") is not None:
+        spec.pipelines.append(PipelineSpec("*", [], [_stage(s, f"{where}.stages") for s in body["stages"]]))
+    for name, p in (body.get("pipelines") or {}).items():
+        if isinstance(p, list):
+            p = {"stages": p}
+        spec.pipelines.append(PipelineSpec(str(name), _strs(p.get("aliases"), where),
+                                           [_stage(s, f"{where}.pipelines.{name}") for s in p.get("stages") or []]))
+    return spec
+
+
+def parse_mapping(doc: dict, path: Path | None = None, text: str = "") -> Mapping:
+    src = str(path) if path else "mapping"
+    if not isinstance(doc, dict):
+        raise MappingError(f"{src}: expected a YAML mapping with format: and entities:")
+    fmt = doc.get("format") or (path.stem if path else None)
+    if not fmt:
+        raise MappingError(f"{src}: format: (a name) is required")
+    ents = doc.get("entities")
+    if not isinstance(ents, dict) or not ents:
+        raise MappingError(f"{src}: entities: is required (one entry per kind of export file)")
+    entities = []
+    for name, body in ents.items():
+        where = f"{src}: entities.{name}"
+        if not isinstance(body, dict):
+            raise MappingError(f"{where}: expected table:, columns: ...")
+        if body.get("skip"):
+            entities.append(Entity(str(name), body.get("label", str(name)), [],
+                                   detect=_strs(body.get("detect_headers"), where),
+                                   files=_strs(body.get("files"), where), sobject=body.get("sobject"),
+                                   skip=str(body["skip"]), require_any=_strs(body.get("require_any"), where)))
+            continue
+        if "tables" in body:
+            tables = [_table_spec(tb.get("table"), tb, f"{where}.tables[{k}]") for k, tb in enumerate(body["tables"])]
+        elif "table" in body:
+            tables = [_table_spec(body["table"], body, where)]
+        else:
+            raise MappingError(f"{where}: table: (the canonical table it fills) is required")
+        detect = _strs(body.get("detect"), where)
+        for d in detect:
+            if not any(d in t.columns for t in tables):
+                raise MappingError(f"{where}.detect: {d!r} is not one of its mapped columns")
+        entities.append(Entity(str(name), str(body.get("label", name)), tables, detect,
+                               _strs(body.get("files"), where), body.get("sobject"),
+                               require_any=_strs(body.get("require_any"), where)))
+    defaults = {str(k): dict(v) for k, v in (doc.get("defaults") or {}).items()}
+    kw = {k: [norm_key(x) for x in _strs(v, f"{src}: status_keywords")]
+          for k, v in (doc.get("status_keywords") or {}).items()}
+    return Mapping(str(fmt), str(doc.get("label", fmt)), entities, str(doc.get("description", "")).strip(),
+                   defaults, kw, _strs(doc.get("ignore"), f"{src}: ignore"), path, text)
+
+def ignored(mappings: list[Mapping], name: str) -> bool:
+    return any(fnmatch.fnmatch(name.lower(), p.lower()) for m in mappings for p in m.ignore)
+
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise MappingError(f"cannot read the mapping file {path}: {exc.strerror}") from None
+    try:
+        doc = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise MappingError(f"{path}: not valid YAML: {exc}") from None
+    return parse_mapping(doc, path, text)
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files("pilotage.importer").joinpath("mappings").iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+_CACHE: dict[str, Mapping] = {}
+
+
+def builtin(name: str) -> Mapping:
+    if name not in _CACHE:
+        if name not in builtin_names():
+            raise MappingError(f"unknown format {name!r}: expected one of {', '.join(builtin_names())} "
+                               f"(or give your own with --mapping FILE.yaml)")
+        res = resources.files("pilotage.importer").joinpath("mappings", f"{name}.yaml")
+        text = res.read_text(encoding="utf-8")
+        _CACHE[name] = parse_mapping(yaml.load(text, Loader=_Loader), Path(str(res)), text)
+    return _CACHE[name]
+
+
+def builtins() -> list[Mapping]:
+    return [builtin(n) for n in builtin_names()]
+
+
+def show(name: str) -> str:
+    """The declared data file of a format (``pilotage import --show-mapping NAME``)."""
+    if Path(name).suffix in (".yaml", ".yml") and Path(name).exists():
+        return Path(name).read_text(encoding="utf-8")
+    return builtin(name).text

@@ -1,0 +1,740 @@
+"""Read the files users actually have, as text tables: CSV in any usual encoding and delimiter, .xlsx, JSON.
+
+Every reader returns :class:`Sheet` objects: the header (cleaned), every value as
+text in an Arrow table, and the line (CSV), row (Excel) or record (JSON) each
+row came from, for error messages. Nothing is typed here: values are parsed in
+bulk in DuckDB afterwards (:mod:`pilotage.importer.values`).
+
+What is sniffed and handled:
+- encodings: UTF-8 with or without BOM, UTF-16 (Excel "Unicode text", with or
+  without BOM), otherwise Windows-1252;
+- delimiters ``,`` ``;`` tab ``|`` (and Excel's ``sep=;`` first line);
+- quoted line breaks, blank lines, rows of empty cells, trailing empty columns,
+  padded or duplicated headers, report footers (Salesforce's "Confidential
+  Information" lines);
+- .xlsx: every sheet, title rows above the header, merged (group) header cells,
+  formulas read as their computed values;
+- Salesforce CLI tree-import JSON (``{"records": [{"attributes": ...}]}``).
+
+What is refused, with a message and without reading the whole file into memory:
+binaries named .csv (NUL bytes, ZIP/PDF/image signatures), files with no line
+break in their first MiB, zip bombs (in .xlsx or .zip), sheets with tens of
+thousands of empty rows in a row, JSON files above :data:`MAX_JSON_BYTES`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from pilotage.errors import ImportRejected, PilotageError
+
+# --------------------------------------------------------------------------- limits
+SNIFF_BYTES = 1 << 16  # what the encoding and delimiter are guessed from
+MAX_HEADER_BYTES = 1 << 20  # a header line longer than this: not a CSV export
+CHUNK = 1 << 24
+MAX_ZIP_UNCOMPRESSED = 2 << 30  # an .xlsx or .zip expanding beyond this is refused
+MAX_SHARED_STRINGS = 256 << 20  # openpyxl keeps sharedStrings.xml in memory
+MAX_ZIP_RATIO = 200  # a large member compressed more than this is a bomb
+MAX_ZIP_MEMBERS = 10_000
+MAX_EMPTY_ROWS = 10_000  # consecutive empty rows in a sheet
+MAX_COLUMNS = 2_000
+MAX_JSON_BYTES = 64 << 20
+HEADER_SCAN_ROWS = 30  # rows of a sheet searched for the header
+
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+JSON_SUFFIXES = {".json"}
+DATA_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES | JSON_SUFFIXES
+
+MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls?)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"\x7fELF", "a program (ELF)"),
+    (b"MZ", "a Windows program"),
+    (b"SQLite format 3", "an SQLite database"),
+)
+
+
+@dataclass
+class Sheet:
+    """One table of text read from a file (a CSV file, an Excel sheet, a JSON record list)."""
+
+    source: str  # shown in messages: "deals.csv", "export.xlsx [Deals]"
+    headers: list[str]
+    data: pa.Table  # one string column per header
+    lines: pa.Array  # int64: the line / row / record of each row
+    kind: str = "csv"  # csv, xlsx, json
+    encoding: str | None = None
+    delimiter: str | None = None
+    sobject: str | None = None  # Salesforce tree JSON: attributes.type
+    notes: list[str] = field(default_factory=list)
+    # rows that could not be read (wrong number of fields...): (line, reason)
+    bad_rows: list[tuple[int | None, str]] = field(default_factory=list)
+    # cells that cannot be used (an Excel formula without a computed value): (line, header, value, reason, hint)
+    cell_errors: list[tuple[int, str, str | None, str, str]] = field(default_factory=list)
+
+    _clean: set = field(default_factory=set)
+
+    @property
+    def num_rows(self) -> int:
+        return self.data.num_rows
+
+    def clean(self, names) -> None:
+        """Trim the named columns (Unicode spaces, non-breaking ones too) and make blank cells NULL: only the
+        columns a mapping reads pay for it. Vectorised (Arrow compute), not per row."""
+        for name in names:
+            if name in self._clean or name not in self.data.column_names:
+                continue
+            self._clean.add(name)
+            col = pc.utf8_trim_whitespace(self.data.column(name))
+            blank = pc.equal(col, "")
+            if pc.any(blank).as_py():
+                col = pc.if_else(blank, pa.scalar(None, pa.string()), col)
+            self.data = self.data.set_column(self.data.schema.get_field_index(name), name, col)
+
+
+def _reject(source: str, reason: str, line: int | None = None, column: str | None = None) -> ImportRejected:
+    return ImportRejected([(source, line, column, reason)])
+
+
+# --------------------------------------------------------------------------- dispatch
+def read_path(path: Path, source: str | None = None) -> list[Sheet]:
+    """Read one data file (by its extension, checked against its content)."""
+    path = Path(path)
+    source = source or path.name
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return read_xlsx(path, source)
+    if suffix == ".xls":
+        raise _reject(source, "old Excel format (.xls): save it as .xlsx or as CSV")
+    if suffix in JSON_SUFFIXES:
+        return [read_json(path, source)]
+    return [read_text(path, source)]
+
+
+# --------------------------------------------------------------------------- text files
+def _refuse_binary(source: str, head: bytes) -> None:
+    for magic, what in MAGIC:
+        if head.startswith(magic):
+            hint = " (rename it .xlsx)" if magic == b"PK\x03\x04" else ""
+            raise _reject(source, f"not a text file: it is {what}{hint}")
+
+
+def _sniff_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4:
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+            return "utf-16-be"
+    return "utf-8"
+
+
+def _scan(path: Path, source: str, encoding: str) -> tuple[int, bool, bool]:
+    """One pass over the bytes: refuse binaries (a NUL byte), count line breaks, look for quotes.
+
+    Returns (number of line breaks, ends with a line break, has a double quote). Memory: one chunk.
+    UTF-8 validity is checked by the CSV reader itself (see :func:`read_text`).
+    """
+    utf16 = encoding.startswith("utf-16")
+    newlines, offset, last, quotes = 0, 0, b"", False
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            quotes = quotes or b'"' in chunk
+            if not utf16:
+                nul = chunk.find(b"\x00")
+                if nul >= 0:
+                    raise _reject(source, f"not a text file: binary content (a NUL byte) at byte {offset + nul:,}")
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+            last = chunk[-1:]
+    return newlines, last == b"\n", quotes
+
+
+def _single_byte_encoding(path: Path) -> str:
+    """Windows-1252, unless the file holds bytes it leaves undefined: then Latin-1."""
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            if any(b in chunk for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")):
+                return "latin-1"
+    return "cp1252"
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _sniff_delimiter(text: str) -> tuple[str, int]:
+    """(delimiter, rows to skip before the header: 1 for Excel's ``sep=;`` line)."""
+    first = text.split("\n", 1)[0].strip().strip('"')
+    m = re.fullmatch(r"sep=(.)", first)
+    if m:
+        return m.group(1), 1
+    lines = text.splitlines()
+    if len(text) >= SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    best, best_score = ",", -1.0
+    for d in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines[:60])), delimiter=d))
+        except csv.Error:
+            continue
+        rows = [r for r in rows if r]
+        if not rows:
+            continue
+        width = len(rows[0])
+        if width < 2:
+            continue
+        same = sum(1 for r in rows[1:] if len(r) == width) / max(1, len(rows) - 1)
+        score = same * 10 + min(width, 50) / 50
+        if score > best_score:
+            best, best_score = d, score
+    return best, 0
+
+
+def clean_header(h: str | None) -> str:
+    h = (h or "").replace("\u00a0", " ").replace("\u202f", " ").replace("\ufeff", "")
+    return re.sub(r"\s+", " ", h).strip().strip('"').strip()
+
+
+def unique_headers(headers: list[str], groups: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Padded headers stripped, empty ones named, duplicates told apart; returns (headers, notes)."""
+    notes = []
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        h = clean_header(h)
+        if not h:
+            h = f"column {_col_letter(i)}"
+        key = h.casefold()
+        if key in seen:
+            group = groups[i] if groups and i < len(groups) and groups[i] else None
+            alt = f"{group} / {h}" if group and f"{group} / {h}".casefold() not in seen else None
+            n = 2
+            while alt is None or alt.casefold() in seen:
+                alt = f"{h} ({n})"
+                n += 1
+            notes.append(f"duplicated header {h!r}: the later column is read as {alt!r}")
+            h, key = alt, alt.casefold()
+        seen[key] = i
+        out.append(h)
+    return out, notes
+
+
+def _col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def read_text(path: Path, source: str) -> Sheet:
+    """A delimited text file, every value as text."""
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe") or head in (codecs.BOM_UTF16_LE + b"\r\x00\n\x00",):
+        raise _reject(source, "empty file: a header row is expected")
+    _refuse_binary(source, head)
+    encoding = _sniff_encoding(head)
+    if not encoding.startswith("utf-16") and b"\x00" in head:
+        nul = head.find(b"\x00")
+        raise _reject(source, f"not a text file: binary content (a NUL byte) at byte {nul:,}")
+    newlines, ends_nl, quotes = _scan(path, source, encoding)
+    if encoding == "utf-8":
+        try:
+            head[:head.rfind(b"\n") + 1 or len(head)].decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = _single_byte_encoding(path)
+    try:
+        return _read_text(path, source, encoding, newlines, ends_nl, quotes)
+    except _NotUtf8:
+        return _read_text(path, source, _single_byte_encoding(path), newlines, ends_nl, quotes)
+
+
+class _NotUtf8(Exception):
+    pass
+
+
+def _read_text(path: Path, source: str, encoding: str, newlines: int, ends_nl: bool, quotes: bool) -> Sheet:
+    text_head = _decoded_head(path, encoding)
+    if "\n" not in text_head and "\r" not in text_head and path.stat().st_size > MAX_HEADER_BYTES:
+        raise _reject(source, f"no line break in the first {MAX_HEADER_BYTES >> 20} MiB: not a CSV export")
+    delimiter, skip = _sniff_delimiter(text_head)
+    reader = csv.reader(io.StringIO(text_head), delimiter=delimiter)
+    for _ in range(skip):
+        next(reader, None)
+    raw_header = next(reader, None) or []
+    header_rows = skip + 1
+    header_line_end = reader.line_num  # lines used by the sep= line and the header
+    if not any(clean_header(h) for h in raw_header):
+        raise _reject(source, "empty header row: the first line must name the columns", header_line_end)
+    # every data row one field longer than the header, ending empty: a trailing delimiter, not data
+    sample = [r for r in reader if r][:50]
+    extra = 0
+    if sample and all(len(r) > len(raw_header) and not any(c.strip() for c in r[len(raw_header):]) for r in sample):
+        extra = len(sample[0]) - len(raw_header)
+        raw_header = raw_header + [""] * extra
+    if len(raw_header) > MAX_COLUMNS:
+        raise _reject(source, f"{len(raw_header)} columns: more than {MAX_COLUMNS}, not a CRM export", 1)
+    headers, notes = unique_headers(raw_header)
+    tmp_names = [f"c{i}" for i in range(len(headers))]
+    bad: list[str] = []
+
+    def on_invalid(row):
+        bad.append(row.text)
+        return "skip"
+
+    read_opts = pacsv.ReadOptions(column_names=tmp_names, skip_rows=header_rows, block_size=CHUNK,
+                                  encoding="utf8" if encoding.startswith("utf-8") else encoding)
+    try:
+        data = pacsv.read_csv(
+            path, read_options=read_opts,
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=quotes,
+                                              invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in tmp_names},
+                                                 null_values=[""], strings_can_be_null=True,
+                                                 quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        msg = str(exc).splitlines()[0]
+        if encoding.startswith("utf-8") and ("UTF8" in msg or "utf8" in msg.lower() or "utf-8" in msg.lower()):
+            raise _NotUtf8 from None  # valid UTF-8 at the top, not further down: a Windows-1252 file
+        if "straddling" in msg or "block" in msg:
+            msg = f"a row longer than {CHUNK >> 20} MiB: not a CSV export (or an unclosed quote)"
+        raise _reject(source, f"cannot be read as CSV: {msg}") from None
+    data = data.rename_columns(headers)
+    lines_in_file = newlines + (0 if ends_nl else 1)
+    if not bad and lines_in_file == data.num_rows + header_line_end:
+        lines = pa.array(range(header_line_end + 1, header_line_end + 1 + data.num_rows), pa.int64())
+        bad_rows: list[tuple[int | None, str]] = []
+    else:
+        lines, bad_rows, footer = _line_numbers(path, encoding, delimiter, header_rows, len(headers),
+                                                data.num_rows)
+        if footer:
+            notes.append(f"{footer} footer line(s) after the data ignored")
+    sheet = Sheet(source, headers, data, lines, "csv", encoding, delimiter, notes=notes, bad_rows=bad_rows)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        sheet.notes.append(f"read as {'Windows-1252' if encoding == 'cp1252' else encoding.upper()}")
+    return _drop_empty(sheet)
+
+
+def _decoded_head(path: Path, encoding: str) -> str:
+    with open(path, "rb") as fh:
+        raw = fh.read(SNIFF_BYTES)
+        while b"\n" not in raw and len(raw) < MAX_HEADER_BYTES:
+            more = fh.read(SNIFF_BYTES)
+            if not more:
+                break
+            raw += more
+    enc = "utf-16" if encoding == "utf-16" else encoding
+    text = raw.decode(enc, errors="ignore")
+    return text.lstrip("\ufeff")
+
+
+def _line_numbers(path: Path, encoding: str, delimiter: str, header_rows: int, width: int,
+                  n: int) -> tuple[pa.Array, list[tuple[int | None, str]], int]:
+    """Lines of the rows the fast reader kept, and the rows it could not read (slow path: csv module)."""
+    good: list[int] = []
+    bad: list[tuple[int, str, int]] = []  # (line, reason, non-empty fields)
+    with open(path, newline="", encoding=encoding, errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        for _ in range(header_rows):
+            next(reader, None)
+        start = reader.line_num + 1
+        for row in reader:
+            if row:
+                if len(row) == width:
+                    good.append(start)
+                else:
+                    filled = sum(1 for c in row if c.strip())
+                    bad.append((start, f"{len(row)} fields where the header has {width}", filled))
+            start = reader.line_num + 1
+    footer = 0
+    last_good = good[-1] if good else 0
+    trailing = [b for b in bad if b[0] > last_good]
+    if trailing and all(b[2] <= 1 for b in trailing):
+        footer = len(trailing)
+        bad = [b for b in bad if b[0] <= last_good]
+    if len(good) != n:  # the two parsers disagree (odd quoting): fall back to row order
+        good = list(range(header_rows + 1, header_rows + 1 + n))
+    return pa.array(good[:n], pa.int64()), [(b[0], b[1]) for b in bad], footer
+
+
+def _drop_empty(sheet: Sheet) -> Sheet:
+    """Drop rows whose cells are all empty (Excel's trailing ;;;; lines) and unnamed columns with no value.
+    Null bitmaps only: cheap on a million rows. Values are trimmed later, column by column (:meth:`Sheet.clean`)."""
+    t = sheet.data
+    if t.num_columns == 0:
+        return sheet
+    keep = None
+    filled_cols = []
+    for name in t.column_names:
+        col = t.column(name)
+        filled = pc.is_valid(col)
+        keep = filled if keep is None else pc.or_(keep, filled)
+        filled_cols.append(col.null_count < len(col))
+    n_empty = t.num_rows - (pc.sum(keep).as_py() or 0) if t.num_rows else 0
+    if n_empty:
+        t = t.filter(keep)
+        sheet.lines = sheet.lines.filter(keep.combine_chunks() if isinstance(keep, pa.ChunkedArray) else keep)
+        sheet.notes.append(f"{n_empty} empty row(s) ignored")
+    drop = [name for name, filled in zip(t.column_names, filled_cols, strict=True)
+            if not filled and name.startswith("column ")]
+    if drop:
+        t = t.drop_columns(drop)
+        sheet.headers = [h for h in sheet.headers if h not in drop]
+    sheet.data = t
+    return sheet
+
+
+# --------------------------------------------------------------------------- zip archives
+def check_zip(zf: zipfile.ZipFile, source: str, *, limit: int | None = None) -> list[zipfile.ZipInfo]:
+    """Refuse zip bombs from the archive's directory, before expanding anything."""
+    limit = MAX_ZIP_UNCOMPRESSED if limit is None else limit
+    members = [m for m in zf.infolist() if not m.is_dir()]
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _reject(source, f"the archive holds {len(members):,} files: refused")
+    total = sum(m.file_size for m in members)
+    if total > limit:
+        raise _reject(source, f"the archive expands beyond the {limit / 2**20:,.0f} MiB allowed "
+                              f"({total / 2**20:,.0f} MiB): refused (a zip bomb?)")
+    for m in members:
+        if m.file_size > (16 << 20) and m.file_size > MAX_ZIP_RATIO * max(1, m.compress_size):
+            raise _reject(source, f"{m.filename} expands {m.file_size / max(1, m.compress_size):,.0f} times "
+                                  f"({m.compress_size / 2**10:,.0f} KiB to {m.file_size / 2**20:,.0f} MiB): "
+                                  f"refused as a zip bomb")
+    return members
+
+
+def extract_zip(archive: Path | bytes, into: Path, source: str = "archive.zip",
+                limit: int | None = None) -> list[Path]:
+    """Expand the data files of a .zip into ``into`` (flat), refusing bombs; returns the paths written."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(archive) if isinstance(archive, bytes) else archive)
+    except zipfile.BadZipFile:
+        raise _reject(source, "not a valid zip archive") from None
+    out = []
+    with zf:
+        for m in check_zip(zf, source, limit=limit):
+            name = Path(m.filename).name
+            if name.startswith(".") or Path(name).suffix.lower() not in DATA_SUFFIXES | {".yaml", ".yml"}:
+                continue
+            target = into / name
+            with zf.open(m) as src, open(target, "wb") as dst:
+                copied = 0
+                while chunk := src.read(1 << 20):  # the directory can lie: count what really comes out
+                    copied += len(chunk)
+                    if copied > m.file_size + (1 << 20):
+                        raise _reject(source, f"{m.filename} expands beyond its declared size: refused")
+                    dst.write(chunk)
+            out.append(target)
+    return out
+
+
+# --------------------------------------------------------------------------- Excel
+def read_xlsx(path: Path, source: str) -> list[Sheet]:
+    import openpyxl
+
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not head.startswith(b"PK\x03\x04"):
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise _reject(source, "old Excel format (.xls) named .xlsx: save it as .xlsx or as CSV")
+        raise _reject(source, "not an Excel workbook (.xlsx files are ZIP archives)")
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise _reject(source, "damaged Excel workbook (not a valid ZIP archive)") from None
+    with zf:
+        check_zip(zf, source)
+        for m in zf.infolist():
+            if m.filename.endswith("sharedStrings.xml") and m.file_size > MAX_SHARED_STRINGS:
+                raise _reject(source, f"{m.file_size >> 20} MiB of distinct texts: too large for an Excel "
+                                      f"import, save the sheet as CSV")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on damaged files
+        raise _reject(source, f"cannot be read as an Excel workbook: {exc}") from None
+    sheets = []
+    try:
+        for ws in wb.worksheets:
+            sheet = _read_sheet(ws, f"{source} [{ws.title}]", wb)
+            if sheet is not None:
+                sheets.append(sheet)
+    finally:
+        wb.close()
+    if not sheets:
+        raise _reject(source, "no sheet with a header row and data")
+    return sheets
+
+
+def _cell_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v if v.strip() else None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v != v:
+            return None
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        r = repr(v)
+        return format(Decimal(r), "f") if "e" in r or "E" in r else r
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) and v.tzinfo is None else v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return str(v)
+    return str(v)
+
+
+def _read_sheet(ws, source: str, wb) -> Sheet | None:
+    ws.reset_dimensions()  # the declared size can claim a million rows that are not there
+    rows = ws.iter_rows(values_only=True)
+    scanned: list[tuple[int, tuple]] = []
+    empty_run = 0
+    rowno = 0
+    for row in rows:
+        rowno += 1
+        if row and any(_cell_text(c) is not None for c in row):
+            scanned.append((rowno, row))
+            empty_run = 0
+            if len(scanned) >= HEADER_SCAN_ROWS:
+                break
+        else:
+            empty_run += 1
+            if empty_run > MAX_EMPTY_ROWS:
+                raise _too_many_empty(source, rowno - empty_run)
+    if not scanned:
+        return None
+    widest = max(sum(1 for c in r if _cell_text(c) is not None) for _, r in scanned)
+    header_at = None
+    for i, (_, r) in enumerate(scanned):
+        cells = [c for c in r if _cell_text(c) is not None]
+        if len(cells) >= max(2, 0.8 * widest) and all(isinstance(c, str) for c in cells):
+            header_at = i
+            break
+    if header_at is None:
+        header_at = 0
+    header_row_no, header = scanned[header_at]
+    header = list(header) + [None] * max(0, max(len(r) for _, r in scanned) - len(header))
+    notes = []
+    if header_row_no > 1:
+        notes.append(f"header on row {header_row_no}: {header_row_no - 1} row(s) above it ignored")
+    # group (merged) header cells on the row just above: carried right across the merged range
+    groups = None
+    if header_at > 0 and scanned[header_at - 1][0] == header_row_no - 1:
+        above = list(scanned[header_at - 1][1])
+        groups, current = [], None
+        for i in range(len(header)):
+            v = _cell_text(above[i]) if i < len(above) else None
+            current = v if v is not None else current
+            groups.append(current or "")
+    cols: list[list[str | None]] = [[] for _ in range(len(header))]
+    lines: list[int] = []
+
+    def add(rowno: int, row: tuple) -> None:
+        lines.append(rowno)
+        for i in range(len(cols)):
+            cols[i].append(_cell_text(row[i]) if i < len(row) else None)
+
+    for rno, r in scanned[header_at + 1:]:
+        add(rno, r)
+    empty_run = 0
+    for row in rows:
+        rowno += 1
+        if row and any(c is not None and (not isinstance(c, str) or c.strip()) for c in row):
+            empty_run = 0
+            if len(row) > len(cols) and any(_cell_text(c) is not None for c in row[len(cols):]):
+                for _ in range(len(row) - len(cols)):  # data right of the header: unnamed columns
+                    cols.append([None] * len(lines))
+                    header.append(None)
+            add(rowno, row)
+        else:
+            empty_run += 1
+            if empty_run > MAX_EMPTY_ROWS:
+                raise _too_many_empty(source, rowno - empty_run)
+    # name the header cells left empty by a merge, keep unnamed columns only if they hold data
+    names: list[str | None] = []
+    for i, h in enumerate(header):
+        t = _cell_text(h)
+        if t is None and any(v is not None for v in cols[i]):
+            left = next((j for j in range(i - 1, -1, -1) if _cell_text(header[j]) is not None), None)
+            t = f"{_cell_text(header[left])} ({i - left + 1})" if left is not None else f"column {_col_letter(i)}"
+        names.append(t)
+    keep = [i for i, n in enumerate(names) if n is not None]
+    headers, dup_notes = unique_headers([names[i] for i in keep], [groups[i] if groups and i < len(groups)
+                                                                   else "" for i in keep])
+    notes += dup_notes
+    data = pa.table({h: pa.array(cols[i], pa.string()) for h, i in zip(headers, keep, strict=True)})
+    sheet = Sheet(source, headers, data, pa.array(lines, pa.int64()), "xlsx", notes=notes)
+    sheet.cell_errors = _uncomputed_formulas(wb, ws, headers, keep, header_row_no)
+    return sheet
+
+
+def _too_many_empty(source: str, from_row: int) -> ImportRejected:
+    return _reject(source, f"more than {MAX_EMPTY_ROWS:,} empty rows in a row after row {from_row:,}: "
+                           f"refused (delete the empty rows, or save the sheet as CSV)")
+
+
+_FORMULA_NO_VALUE = re.compile(
+    rb'<c r="([A-Z]+)(\d+)"[^>]*>\s*<f[^>]*?(?:/>|>([^<]*)</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+
+
+def _uncomputed_formulas(wb, ws, headers, keep, header_row_no) -> list[tuple[int, str, str | None, str, str]]:
+    """Formula cells saved without their computed value (files written by scripts, never opened)."""
+    path = getattr(ws, "_worksheet_path", None)
+    archive = getattr(wb, "_archive", None)
+    if not path or archive is None:
+        return []
+    letters = {_col_letter(i): headers[k] for k, i in enumerate(keep)}
+    found = []
+    tail = b""
+    with archive.open(path) as src:
+        while chunk := src.read(1 << 22):
+            buf = tail + chunk
+            if b"<f" in buf:
+                for m in _FORMULA_NO_VALUE.finditer(buf):
+                    col, row = m.group(1).decode(), int(m.group(2))
+                    if col in letters and row > header_row_no:
+                        formula = (m.group(3) or b"").decode("utf-8", "replace")
+                        found.append((row, letters[col], f"={formula}" if formula else None,
+                                      "formula without a computed value",
+                                      "the file was saved by a program that does not compute formulas: "
+                                      "open it in Excel or LibreOffice and save it again"))
+                        if len(found) >= 1000:
+                            return found
+            tail = buf[-4096:]
+    return sorted(set(found))
+
+
+# --------------------------------------------------------------------------- JSON
+def read_json(path: Path, source: str) -> Sheet:
+    """Salesforce CLI tree-import JSON: ``{"records": [{"attributes": {"type", "referenceId"}, ...}]}``."""
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise _reject(source, f"{size >> 20} MiB of JSON: above the {MAX_JSON_BYTES >> 20} MiB accepted "
+                              f"(export as CSV instead)")
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    _refuse_binary(source, head)
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _reject(source, f"not valid JSON: {exc}") from None
+    records = doc.get("records") if isinstance(doc, dict) else None
+    if not isinstance(records, list):
+        raise _reject(source, "not a Salesforce tree-import file: a {\"records\": [...]} object is expected")
+    names: list[str] = ["Id"]
+    sobjects = set()
+    rows = []
+    nested = set()
+    for rec in records:
+        if not isinstance(rec, dict):
+            continue
+        attrs = rec.get("attributes") or {}
+        sobjects.add(attrs.get("type"))
+        row = {"Id": attrs.get("referenceId") or rec.get("Id") or rec.get("id")}
+        for k, v in rec.items():
+            if k == "attributes":
+                continue
+            if isinstance(v, (dict, list)):
+                nested.add(k)
+                continue
+            if k.casefold() == "id":
+                continue
+            if isinstance(v, str) and v.startswith("@"):
+                v = v[1:]  # @AccountRef1: a reference to another record's referenceId
+            if k not in names:
+                names.append(k)
+            row[k] = v
+        rows.append(row)
+    cols = {n: pa.array([_cell_text(r.get(n)) for r in rows], pa.string()) for n in names}
+    sobjects.discard(None)
+    notes = [f"nested field(s) ignored: {', '.join(sorted(nested))}"] if nested else []
+    sheet = Sheet(source, names, pa.table(cols), pa.array(range(1, len(rows) + 1), pa.int64()), "json",
+                  sobject=next(iter(sobjects)) if len(sobjects) == 1 else None, notes=notes)
+    return sheet
+
+
+# --------------------------------------------------------------------------- folders
+def data_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The files of a folder to import, and notes on what was left out.
+
+    A Salesforce data plan (``*plan*.json`` listing ``files``) restricts the
+    import to the files it lists (its CSV twins are left out).
+    """
+    notes: list[str] = []
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    plans = [p for p in files if p.suffix.lower() == ".json" and "plan" in p.stem.lower()]
+    listed: list[Path] = []
+    for plan in plans:
+        try:
+            steps = json.loads(plan.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(steps, list):
+            for step in steps:
+                for f in (step.get("files") or []) if isinstance(step, dict) else []:
+                    p = folder / f
+                    if p.is_file() and p not in listed:
+                        listed.append(p)
+                    elif not p.is_file():
+                        notes.append(f"{plan.name} lists {f}, which is not in the folder")
+    if listed:
+        left = [p.name for p in files if p not in listed and p not in plans and p.suffix.lower() in DATA_SUFFIXES]
+        if left:
+            notes.append(f"not in the data plan, not imported: {', '.join(left)}")
+        return listed, notes
+    out = [p for p in files if p.suffix.lower() in DATA_SUFFIXES | {".xls"} and p not in plans]
+    other = [p.name for p in files if p not in out and p not in plans]
+    if other:
+        notes.append(f"ignored (not .csv, .tsv, .txt, .xlsx or .json): {', '.join(other)}")
+    return out, notes
+
+
+def copy_upload(src, target: Path, limit: int) -> int:
+    """Copy a file-like upload to disk by chunks, refusing it beyond ``limit`` bytes; returns its size."""
+    size = 0
+    with open(target, "wb") as dst:
+        while chunk := src.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise PilotageError(f"upload larger than {limit >> 20} MiB: import from the command line")
+            dst.write(chunk)
+    return size
+
+
+__all__ = ["Sheet", "read_path", "read_text", "read_xlsx", "read_json", "data_files", "extract_zip",
+           "check_zip", "copy_upload", "clean_header"]

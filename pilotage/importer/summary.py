@@ -1,0 +1,102 @@
+"""What `pilotage import` prints, and how it hands files to a running server (used by pilotage/cli.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from pilotage.errors import PilotageError
+from pilotage.importer.canonical import ImportReport, TableReport
+from pilotage.importer.readers import DATA_SUFFIXES
+
+COUNTS = ("rows", "inserted", "updated", "unchanged", "rejected")
+SHOW_CREATED = 8
+
+
+def print_summary(report: ImportReport, seconds: float, out: Console, err: Console) -> None:
+    """The table of files and counts, then what the user must know: notes, creations, rejections."""
+    title = ("dry run: nothing written" if report.dry_run else f"imported in {seconds:.1f} s")
+    for f in report.files:
+        if f.get("format") != "canonical":
+            out.print(f"{f['source']}: {f['format']} {f['entity']}"
+                      + (" (French headers)" if f.get("language") == "fr" else ""), highlight=False)
+    widths = [max([4] + [len(r.source) for r in report.tables]), max([5] + [len(r.table) for r in report.tables])]
+    widths += [max([len(c)] + [len(str(getattr(r, c))) for r in report.tables]) for c in COUNTS]
+    if sum(widths) + 3 * len(widths) <= out.width:
+        t = Table(title=title, box=box.SIMPLE_HEAD)
+        t.add_column("file", no_wrap=True)
+        t.add_column("table", no_wrap=True)
+        for c in COUNTS:
+            t.add_column(c, justify="right", no_wrap=True)
+        for r in report.tables:
+            t.add_row(r.source, r.table, *(str(getattr(r, c)) for c in COUNTS))
+        out.print(t)
+    else:  # a narrow terminal: one line per table rather than cut numbers
+        out.print(title, highlight=False)
+        for r in report.tables:
+            out.print(f"{r.source} -> {r.table}: " + ", ".join(f"{getattr(r, c)} {c}" for c in COUNTS),
+                      highlight=False, soft_wrap=True)
+    for f in report.files:
+        for n in f.get("notes") or []:
+            err.print(f"[yellow]note:[/] {f['source']}: {n}", highlight=False, soft_wrap=True)
+    for r in report.tables:
+        if r.ignored_columns:
+            err.print(f"[yellow]note:[/] {r.source}: unknown column(s) ignored: {', '.join(r.ignored_columns)}",
+                      highlight=False, soft_wrap=True)
+    for n in report.notes:
+        err.print(f"[yellow]note:[/] {n}", highlight=False, soft_wrap=True)
+    for table, names in report.created.items():
+        shown = ", ".join(names[:SHOW_CREATED]) + (f" … and {len(names) - SHOW_CREATED} more"
+                                                    if len(names) > SHOW_CREATED else "")
+        verb = "would be created" if report.dry_run else "created"
+        out.print(f"{len(names)} {table} known only by name, e-mail or id {verb}: {shown}",
+                  highlight=False, soft_wrap=True)
+    rejected = sum(r.rejected for r in report.tables)
+    if rejected:
+        out.print(f"[bold yellow]{rejected} row(s) rejected and skipped[/] (--skip-invalid)"
+                  + (f"; every error is listed in {report.error_file}" if report.error_file else ""),
+                  highlight=False, soft_wrap=True)
+    elif report.error_file:
+        out.print(f"errors listed in {report.error_file}", highlight=False, soft_wrap=True)
+
+
+def send_to_server(target: Path, server: str, params: dict, mapping: Path | None) -> ImportReport:
+    """POST the files to a running `pilotage serve` (it holds the DuckDB file); returns its report."""
+    import httpx
+
+    target = Path(target)
+    if target.is_dir():
+        files = sorted(p for p in target.iterdir()
+                       if p.is_file() and p.suffix.lower() in DATA_SUFFIXES | {".zip"} and not p.name.startswith("."))
+    else:
+        files = [target]
+    if not files:
+        raise PilotageError(f"{target}: no file to import")
+    handles = [("files", (f.name, open(f, "rb"), "application/octet-stream")) for f in files]
+    if mapping:
+        handles.append(("mapping", (mapping.name, open(mapping, "rb"), "application/yaml")))
+    try:
+        r = httpx.post(server.rstrip("/") + "/api/v1/import", files=handles,
+                       params={k: v for k, v in params.items() if v not in (None, False)}, timeout=3600)
+    except httpx.HTTPError as exc:
+        raise PilotageError(f"cannot reach the server at {server}: {exc}") from None
+    finally:
+        for _, (_, fh, _) in handles:
+            fh.close()
+    body = r.json()
+    if r.status_code != 200:
+        raise PilotageError(body.get("message", r.text))
+    report = ImportReport([TableReport(**t) for t in body["tables"]], body["dry_run"])
+    report.files = body.get("files") or []
+    report.created = body.get("created") or {}
+    report.notes = body.get("notes") or []
+    report.errors = body.get("errors") or []
+    return report
+
+
+def timer() -> float:
+    return time.perf_counter()

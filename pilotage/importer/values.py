@@ -1,0 +1,288 @@
+"""Numbers and dates as real exports write them, parsed in bulk as DuckDB SQL over whole columns.
+
+Nothing here loops over rows in Python: each function returns a SQL expression
+(or runs one aggregate query per file to infer a column's conventions).
+
+Numbers: ``1 234,56 €`` (spaces, U+00A0 or U+202F as thousands separators),
+``1.234,56``, ``1,234.56``, ``(1 234)`` and trailing minus for negatives,
+``12,5 %``, the currency sign or ISO code before or after. A value whose decimal
+separator cannot be told from the value alone (``1,234`` or ``1.234``) follows
+the column: the separator its other values use, else the format's default
+(French headers, or a ``;``-delimited file: comma), else the point.
+
+Dates: ISO dates and datetimes (with ``Z`` or an offset: converted to the
+workspace time zone), ``31/01/2024`` or ``01/31/2024`` (order inferred per
+column: a day above 12 decides; a column that stays ambiguous takes the order
+of the file's other date columns, else it is rejected with a message saying
+so), ``31.01.24``, ``2024/01/31``, ``20240131``, French and English month names
+(``31 janv. 2024``, ``1er février 2024``, ``Jan 31, 2024``), Excel serial
+numbers (``45322`` or ``45322.5``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# --------------------------------------------------------------------------- SQL helpers
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def norm_key(s: str | None) -> str:
+    """The key values are matched on (stages, value maps, names): no case, accents or punctuation."""
+    if s is None:
+        return ""
+    s = unicodedata.normalize("NFKD", str(s))
+    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "", s)
+
+
+def norm_key_sql(expr: str) -> str:
+    return f"regexp_replace(lower(strip_accents({expr})), '[^a-z0-9]+', '', 'g')"
+
+
+def text_sql(expr: str) -> str:
+    """Trimmed text (spaces, tabs, non-breaking spaces), empty = NULL."""
+    return f"NULLIF(trim({expr}, ' \t\r\n\u00a0\u202f\u2009'), '')"
+
+
+# --------------------------------------------------------------------------- numbers
+_STRIP = "(?i)[\\s\u00a0\u202f\u2009'\u2019]|€|\\$|£|¥|₹|\\b(?:EUR|USD|GBP|CHF|CAD|AUD|JPY)\\b|\\bFr\\."
+CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR"}
+
+
+def number_body_sql(expr: str) -> str:
+    """The cell without spaces, thousands apostrophes and currency signs or codes."""
+    return f"regexp_replace({expr}, {lit(_STRIP)}, '', 'g')"
+
+
+def number_core_sql(body: str) -> str:
+    """Digits and separators only: signs, parentheses and % removed."""
+    return f"regexp_replace({body}, '^[(+\\-]+|[)%\\-]+$', '', 'g')"
+
+
+INT_RE = r"^\d+$"
+COMMA_DEC_RE = (r"^(\d{1,3}(\.\d{3})+,\d+|\d+,\d{1,2}|\d+,\d{4,}|\d{4,},\d+|0,\d+|,\d+"
+                r"|\d{1,3}(\.\d{3}){2,})$")
+DOT_DEC_RE = (r"^(\d{1,3}(,\d{3})+\.\d+|\d+\.\d{1,2}|\d+\.\d{4,}|\d{4,}\.\d+|0\.\d+|\.\d+"
+              r"|\d{1,3}(,\d{3}){2,}|\d+(\.\d+)?[eE][+-]?\d+)$")
+AMBIGUOUS_RE = r"^\d{1,3}[.,]\d{3}$"
+
+
+def number_class_sql(core: str) -> str:
+    """What a value says about its decimal mark: 'c' comma (1.234,5 / 12,5), 'd' point (1,234.5 / 12.5),
+    'a' ambiguous (1,234 or 1.234), 'i' integer, NULL not a number."""
+    return (f"CASE WHEN regexp_full_match({core}, '{INT_RE}') THEN 'i' "
+            f"WHEN regexp_full_match({core}, '{COMMA_DEC_RE}') THEN 'c' "
+            f"WHEN regexp_full_match({core}, '{DOT_DEC_RE}') THEN 'd' "
+            f"WHEN regexp_full_match({core}, '{AMBIGUOUS_RE}') THEN 'a' END")
+
+
+def number_sql(body: str, core: str, cls: str, decimal: str, *, percent: str = "reject") -> str:
+    """DECIMAL(18, 6) value from the helper columns body, core and class (see above).
+
+    ``decimal``: the mark of values that cannot tell by themselves (1,234).
+    ``percent``: "reject" (a % makes the value invalid: amounts), "fraction"
+    (12,5 % -> 0.125), "always" (the column holds percents without the sign: 20 -> 0.2).
+    """
+    comma = f"replace(replace({core}, '.', ''), ',', '.')"
+    point = f"replace({core}, ',', '')"
+    amb = comma if decimal == "," else point
+    text = f"CASE {cls} WHEN 'i' THEN {core} WHEN 'c' THEN {comma} WHEN 'd' THEN {point} WHEN 'a' THEN {amb} END"
+    value = f"TRY_CAST({text} AS DECIMAL(18, 6))"
+    negative = (f"(starts_with({body}, '-') OR ends_with({body}, '-') "
+                f"OR starts_with({body}, '(') AND ends_with({body}, ')'))")
+    out = f"(CASE WHEN {negative} THEN -{value} ELSE {value} END)"
+    pct = f"contains({body}, '%')"
+    if percent == "reject":
+        return f"(CASE WHEN {pct} THEN NULL ELSE {out} END)"
+    if percent == "fraction":
+        return f"(CASE WHEN {pct} THEN {out} / 100 ELSE {out} END)"
+    return f"({out} / 100)"
+
+
+FAST_STRIP = ("\u00a0", "\u202f", "\u2009", " ", "€")
+
+
+def number_value_sql(raw: str, decimal: str, *, percent: str = "reject") -> str:
+    """DECIMAL(18, 6) from the raw text: a fast path for the column's usual shape (1 234,56 € or 1,234.56),
+    the full analysis (:func:`number_sql` over inline helpers) for the other values only."""
+    stripped = raw
+    for ch in FAST_STRIP:
+        stripped = f"replace({stripped}, '{ch}', '')"
+    if decimal == ",":
+        ok = r"^-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$"
+        fast = f"replace(replace({stripped}, '.', ''), ',', '.')"
+    else:
+        ok = r"^-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$"
+        fast = f"replace({stripped}, ',', '')"
+    body = number_body_sql(raw)
+    core = number_core_sql(body)
+    slow = number_sql(body, core, number_class_sql(core), decimal, percent=percent)
+    return (f"(CASE WHEN regexp_full_match({stripped}, '{ok}') THEN TRY_CAST({fast} AS DECIMAL(18, 6)) "
+            f"ELSE {slow} END)" + (" / 100" if percent == "always" else ""))
+
+
+def number_evidence_sql(raw: str) -> list[str]:
+    """Counts of values that cannot tell their decimal mark (1,234), that show a decimal comma (12,5 or
+    1.234,5), that show a decimal point: three cheap searches per value, no rewriting."""
+    return [f"count(*) FILTER (WHERE regexp_full_match({raw}, '^[^0-9]*[0-9]{{1,3}}[.,][0-9]{{3}}[^0-9]*$'))",
+            f"count(*) FILTER (WHERE regexp_matches({raw}, '[0-9],[0-9]{{1,2}}[^0-9]*$|[0-9]\\.[0-9]{{3}},[0-9]'))",
+            f"count(*) FILTER (WHERE regexp_matches({raw}, '[0-9]\\.[0-9]{{1,2}}[^0-9]*$|[0-9],[0-9]{{3}}\\.[0-9]'))"]
+
+
+def currency_sql(expr: str) -> str:
+    """The ISO code a number cell carries (€, $, £, or a code before/after the number), else NULL."""
+    return (f"CASE WHEN contains({expr}, '€') THEN 'EUR' WHEN contains({expr}, '$') THEN 'USD' "
+            f"WHEN contains({expr}, '£') THEN 'GBP' "
+            f"ELSE upper(NULLIF(regexp_extract({expr}, '(?i)\\b(EUR|USD|GBP|CHF|CAD|AUD|JPY)\\b', 1), '')) END")
+
+
+# --------------------------------------------------------------------------- dates
+TIME = r"(?:[ T]+(\d{1,2})[:h](\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+ISO_RE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+ZONED_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+NUM_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + TIME + "$"
+YMD_RE = r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + TIME + "$"
+COMPACT_RE = r"^(\d{4})(\d{2})(\d{2})$"
+SERIAL_RE = r"^\d{5}(?:\.\d+)?$"
+_WEEKDAY = r"(?:[a-z]+\.?,?\s+)?"
+NAMED_DMY_RE = (r"^" + _WEEKDAY + r"(\d{1,2})(?:er|st|nd|rd|th)?[\s\-/.]*#(\d{2})#[\s\-/.,]*(\d{4}|\d{2})"
+                + r"(?:,?\s*(?:a\s+)?(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$")
+NAMED_MDY_RE = (r"^" + _WEEKDAY + r"#(\d{2})#[\s\-/.]*(\d{1,2})(?:st|nd|rd|th)?,?[\s\-/.]*(\d{4})"
+                + r"(?:,?\s*(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$")
+MONTHS = (
+    ("01", "janvier|january|janv|jan"), ("02", "fevrier|february|fevr|fev|feb"),
+    ("03", "march|mars|mar"), ("04", "avril|april|avr|apr"), ("05", "mai|may"),
+    ("06", "juin|june|jun"), ("07", "juillet|july|juil|jul"), ("08", "aout|august|aug"),
+    ("09", "septembre|september|sept|sep"), ("10", "octobre|october|oct"),
+    ("11", "novembre|november|nov"), ("12", "decembre|december|dec"),
+)
+PARTS = ["a", "b", "y", "hh", "mi", "ss"]
+
+
+def month_names_sql(expr: str) -> str:
+    """Month names (French or English, full or abbreviated) replaced by #MM#; NULL when no letters."""
+    out = f"lower(strip_accents({expr}))"
+    for num, names in MONTHS:
+        out = f"regexp_replace({out}, '\\b(?:{names})\\b\\.?', '#{num}#', 'g')"
+    return f"CASE WHEN regexp_matches({expr}, '[A-Za-zÀ-ÿ]') THEN {out} END"
+
+
+def _year(y: str) -> str:
+    return (f"(CASE WHEN length({y}) = 2 THEN CAST({y} AS INT) + CASE WHEN CAST({y} AS INT) < 70 "
+            f"THEN 2000 ELSE 1900 END ELSE CAST({y} AS INT) END)")
+
+
+def _mk(y: str, m: str, d: str, hh: str, mi: str, ss: str) -> str:
+    def num(x):
+        return f"COALESCE(TRY_CAST(NULLIF({x}, '') AS INT), 0)"
+    return (f"try(make_timestamp({_year(y)}, CAST({m} AS INT), CAST({d} AS INT), {num(hh)}, {num(mi)}, "
+            f"CAST({num(ss)} AS DOUBLE)))")
+
+
+def date_helpers(expr: str) -> dict[str, str]:
+    """Helper columns for one date column (computed once per row)."""
+    return {
+        "num": f"CASE WHEN regexp_full_match({expr}, '{NUM_RE}') THEN "
+               f"regexp_extract({expr}, '{NUM_RE}', {PARTS}) END",
+        "named": month_names_sql(expr),
+    }
+
+
+def timestamp_sql(s: str, num: str, named: str, order: str | None, tz: str) -> str:
+    """Wall-clock TIMESTAMP in the workspace time zone from text ``s`` and its helper columns."""
+    if order == "mdy":
+        dmy = _mk(f"{num}.y", f"{num}.a", f"{num}.b", f"{num}.hh", f"{num}.mi", f"{num}.ss")
+    else:  # dmy, or a column with no ambiguous value (every numeric date has a day above 12... or none)
+        dmy = _mk(f"{num}.y", f"{num}.b", f"{num}.a", f"{num}.hh", f"{num}.mi", f"{num}.ss")
+    if order is None:  # no numeric dates decided: day-first unless the day cannot be first
+        alt = _mk(f"{num}.y", f"{num}.a", f"{num}.b", f"{num}.hh", f"{num}.mi", f"{num}.ss")
+        dmy = f"COALESCE({dmy}, {alt})"
+    nd = f"regexp_extract({named}, '{NAMED_DMY_RE}', {PARTS})"
+    nm = f"regexp_extract({named}, '{NAMED_MDY_RE}', ['b', 'a', 'y', 'hh', 'mi', 'ss'])"
+    ymd = f"regexp_extract({s}, '{YMD_RE}', ['y', 'b', 'a', 'hh', 'mi', 'ss'])"
+    return (
+        f"CASE WHEN {s} IS NULL THEN NULL "
+        f"WHEN regexp_full_match({s}, '{ISO_RE}') THEN CASE WHEN regexp_matches({s}, '{ZONED_RE}') "
+        f"THEN TRY_CAST({s} AS TIMESTAMPTZ) AT TIME ZONE {lit(tz)} ELSE TRY_CAST({s} AS TIMESTAMP) END "
+        f"WHEN {num} IS NOT NULL THEN {dmy} "
+        f"WHEN regexp_full_match({s}, '{YMD_RE}') THEN "
+        f"{_mk(ymd + '.y', ymd + '.b', ymd + '.a', ymd + '.hh', ymd + '.mi', ymd + '.ss')} "
+        f"WHEN regexp_full_match({s}, '{COMPACT_RE}') THEN try(strptime({s}, '%Y%m%d')) "
+        f"WHEN regexp_full_match({s}, '{SERIAL_RE}') THEN TIMESTAMP '1899-12-30' + "
+        f"to_microseconds(CAST(round(CAST({s} AS DOUBLE) * 86400000000) AS BIGINT)) "
+        f"WHEN {named} IS NOT NULL AND regexp_full_match({named}, '{NAMED_DMY_RE}') THEN "
+        f"{_mk(nd + '.y', nd + '.b', nd + '.a', nd + '.hh', nd + '.mi', nd + '.ss')} "
+        f"WHEN {named} IS NOT NULL AND regexp_full_match({named}, '{NAMED_MDY_RE}') THEN "
+        f"{_mk(nm + '.y', nm + '.b', nm + '.a', nm + '.hh', nm + '.mi', nm + '.ss')} "
+        f"END"
+    )
+
+
+DATE_PREFIX_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"
+
+
+def fast_date_format(shape: str, order: str | None) -> str | None:
+    """The strptime format of a column's usual shape ('99/99/9999 99:99' -> '%d/%m/%Y %H:%M'), if simple."""
+    m = re.fullmatch(r"(9{1,2})([/.\-])(9{1,2})\2(9{4}|99)(?:( |T)9{1,2}[:h]99(:99)?)?", shape)
+    if m:
+        sep = m.group(2)
+        year = "%Y" if len(m.group(4)) == 4 else "%y"
+        day_first = order != "mdy"
+        date = f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
+        if m.group(5):
+            hm = "%H:%M" if ":" in shape[len(m.group(0)) - 6:] else "%Hh%M"
+            return f"{date}{m.group(5)}{hm}{':%S' if m.group(6) else ''}"
+        return date
+    m = re.fullmatch(r"9999-99-99(?:( |T)99:99(:99)?)?", shape)
+    if m:
+        if m.group(1):
+            return f"%Y-%m-%d{m.group(1)}%H:%M{':%S' if m.group(2) else ''}"
+        return "%Y-%m-%d"
+    return None
+
+
+def date_value_sql(raw: str, order: str | None, tz: str, fmt: str | None) -> str:
+    """Wall-clock TIMESTAMP: strptime with the column's usual format, the full analysis for the other values."""
+    h = date_helpers(raw)
+    slow = timestamp_sql(raw, h["num"], h["named"], order, tz)
+    if fmt is None:
+        return slow
+    return f"COALESCE(try_strptime({raw}, {lit(fmt)}), {slow})"
+
+
+def date_order_evidence_sql(num: str, line: str = "__line", s: str = "s") -> list[str]:
+    """Aggregates deciding the day/month order of a column from its numeric dates.
+
+    Returns [values, max of the first part, max of the second part, an example value, its line,
+    first line with a first part > 12 and its value, first line with a second part > 12 and its value].
+    """
+    a, b = f"TRY_CAST({num}.a AS INT)", f"TRY_CAST({num}.b AS INT)"
+    return [
+        f"count({num})",
+        f"max({a})", f"max({b})",
+        f"min({s}) FILTER (WHERE {num} IS NOT NULL)",
+        f"min({line}) FILTER (WHERE {num} IS NOT NULL)",
+        f"arg_min({line}, {line}) FILTER (WHERE {a} > 12)", f"arg_min({s}, {line}) FILTER (WHERE {a} > 12)",
+        f"arg_min({line}, {line}) FILTER (WHERE {b} > 12)", f"arg_min({s}, {line}) FILTER (WHERE {b} > 12)",
+    ]
+
+
+def decide_order(max_a: int | None, max_b: int | None) -> str | None:
+    """'dmy', 'mdy', 'mixed' or None (ambiguous: no part above 12)."""
+    a, b = max_a or 0, max_b or 0
+    if a > 12 and b > 12:
+        return "mixed"
+    if a > 12:
+        return "dmy"
+    if b > 12:
+        return "mdy"
+    return None
