@@ -58,6 +58,20 @@ def default_range(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     return P.add_months(end, -12), end
 
 
+def resolve_range(start: dt.date | None, end: dt.date | None,
+                  today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """Fill a missing bound: no bound = the last 12 months; a start alone runs to the end of
+    the current month; an end alone goes 12 months back."""
+    d_start, d_end = default_range(today)
+    if start is None and end is None:
+        return d_start, d_end
+    if start is None:
+        return P.add_months(end, -12), end
+    if end is None:
+        return start, max(d_end, start + dt.timedelta(days=1))
+    return start, end
+
+
 @dataclass(frozen=True)
 class Cut:
     ids: tuple[str, ...]
@@ -82,15 +96,9 @@ class Cut:
             raise InvalidCut(f"unknown grain {grain!r}: expected one of {', '.join(P.GRAINS)}")
         by = tuple([by] if isinstance(by, str) else (by or ()))
         by = tuple(dict.fromkeys(b.strip() for part in by for b in part.split(",") if b.strip()))
-        d_start, d_end = default_range()
         start = _date(start, "start") if start is not None else None
         end = _date(end, "end") if end is not None else None
-        if start is None and end is None:
-            start, end = d_start, d_end
-        elif start is None:
-            start = P.add_months(end, -12)
-        elif end is None:
-            end = max(d_end, start + dt.timedelta(days=1))
+        start, end = resolve_range(start, end)
         if end <= start:
             raise InvalidCut(f"the range is empty: end {end} is not after start {start}")
         if grain is not None:

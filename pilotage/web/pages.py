@@ -44,7 +44,7 @@ from pilotage import formatting
 from pilotage.catalogue.kpis import BY_ID, SECTION_LABELS, SECTIONS
 from pilotage.catalogue.model import Growth, Ratio
 from pilotage.engine import periods as P
-from pilotage.engine.query import default_range, dimensions_of, measures_of
+from pilotage.engine.query import default_range, dimensions_of, measures_of, resolve_range
 from pilotage.errors import PilotageError
 from pilotage.exports import safe_cell
 from pilotage.web import data, i18n
@@ -200,15 +200,9 @@ def parse_view(request: Request, state: State, path: str | None = None) -> View:
         raise PageError(400, t("error.bad_choice", what=t("filters.period"), value=period,
                                choices=", ".join(PRESETS)))
     if period == "custom":
-        d_start, d_end = default_range(today)
         start = _parse_date(from_raw, t("filters.from"), lang) if from_raw else None
         end = _parse_date(to_raw, t("filters.to"), lang) if to_raw else None
-        if start is None and end is None:
-            start, end = d_start, d_end
-        elif start is None:
-            start = P.add_months(end, -12)
-        elif end is None:
-            end = max(d_end, start + dt.timedelta(days=1))
+        start, end = resolve_range(start, end, today)
     else:
         start, end = preset_range(period, today, settings.fiscal_year_start)
     if end <= start:
