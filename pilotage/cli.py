@@ -22,6 +22,7 @@ from pilotage import service
 from pilotage.catalogue.facts import FACTS
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.errors import PilotageError
+from pilotage.exports import safe_cell
 from pilotage.formatting import SMALL_SAMPLE, fmt, fmt_change, lang as lang_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -98,8 +99,8 @@ def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kp
         writer = csv.writer(buf)
         recs = service.records(df)
         writer.writerow(df.columns)
-        for r in recs:
-            writer.writerow(["" if v is None else v for v in r.values()])
+        for r in recs:  # a rep or source named "=HYPERLINK(...)" must not run in a spreadsheet
+            writer.writerow(["" if v is None else safe_cell(v) for v in r.values()])
         sys.stdout.write(buf.getvalue())
         return
     lg = _lang(ws, lang)

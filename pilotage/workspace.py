@@ -60,7 +60,7 @@ class Workspace:
     # -- writing ----------------------------------------------------------------
     def load(self, tables: dict[str, list[dict]], *, dry_run: bool = False) -> canonical.ImportReport:
         """Validate and upsert records given as dicts, all tables together or nothing."""
-        raws = [canonical.records_to_raw(name, rows) for name, rows in tables.items()]
+        raws = [canonical.records_to_raw(name, rows) for name, rows in tables.items() if rows]
         return self._import(raws, dry_run=dry_run)
 
     def import_folder(self, folder: str | Path, *, dry_run: bool = False, progress=None) -> canonical.ImportReport:
@@ -108,7 +108,9 @@ class Workspace:
 
         import pyarrow as pa
 
-        table = pa.Table.from_pandas(df, preserve_index=False)
+        plain = df.copy()
+        plain.attrs = {}  # the cut and warnings are not JSON: the warnings go into the metadata below
+        table = pa.Table.from_pandas(plain, preserve_index=False)
         return table.replace_schema_metadata({**(table.schema.metadata or {}),
                                               b"pilotage.warnings": json.dumps(df.attrs["warnings"]).encode()})
 

@@ -150,3 +150,15 @@ def test_focus_must_name_known_kpis(tmp_path):
     db = str(tmp_path / "f.duckdb")
     p = run("settings", "--set", "focus=revenue,foo", "--db", db)
     assert p.returncode == 2 and "unknown KPI id(s) in focus: foo" in p.stderr
+
+
+def test_csv_output_neutralises_formulas(tmp_path):
+    db = str(tmp_path / "f.duckdb")
+    with pilotage.connect(db) as ws:
+        ws.load({"reps": [{"rep_id": "=HYPERLINK(\"http://x\")", "name": "Mallory"}],
+                 "leads": [{"lead_id": "l1", "created_at": "2024-01-10", "source": "web",
+                            "owner_rep_id": "=HYPERLINK(\"http://x\")"}],
+                 "opportunities": []})
+    p = run("kpi", "leads", "--by", "rep", "--from", "2024-01-01", "--to", "2024-02-01",
+            "--format", "csv", "--db", db, check=True)
+    assert p.stdout.splitlines()[1] == "'=HYPERLINK(\"http://x\"),1"
