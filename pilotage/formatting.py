@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 
 NOT_AVAILABLE = {"fr": "non disponible", "en": "not available"}
@@ -37,7 +38,7 @@ def fmt(v, unit: str, locale: str = "fr_FR", currency: str = "EUR") -> str:
     if unit == "money":
         return format_currency(v, currency, locale=locale)
     if unit == "rate":
-        return format_percent(v, "#,##0.0 %", locale=locale)
+        return format_percent(v, _percent_pattern(locale), locale=locale)
     if unit == "count":
         return format_decimal(round(v), locale=locale)
     if unit == "score":
@@ -56,4 +57,10 @@ def fmt_change(change, kind: str, locale: str = "fr_FR") -> str:
         return "—"
     if kind == "points":
         return format_decimal(change * 100, "+#,##0.0;-#,##0.0", locale=locale) + " pts"
-    return format_percent(change, "+#,##0.0 %;-#,##0.0 %", locale=locale)
+    p = _percent_pattern(locale)
+    return format_percent(change, f"+{p};-{p}", locale=locale)
+
+
+def _percent_pattern(locale: str) -> str:
+    """The locale's percent pattern with one decimal: fr '#,##0,0 %' (with a space), en '#,##0.0%'."""
+    return Locale.parse(locale).percent_formats[None].pattern.replace("0%", "0.0%").replace("0\xa0%", "0.0\xa0%")

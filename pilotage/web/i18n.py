@@ -43,6 +43,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "filters.apply": {"fr": "Appliquer", "en": "Apply"},
     "filters.reset": {"fr": "Réinitialiser", "en": "Reset"},
     "filters.showing": {"fr": "Période affichée", "en": "Showing"},
+    "colon": {"fr": "\u00a0:", "en": ":"},  # French puts a (no-break) space before a colon
     "filters.ignored": {"fr": "Filtre non applicable ici, ignoré", "en": "Filter not applicable here, ignored"},
     "filters.ignored_for": {"fr": "non applicable à", "en": "not applicable to"},
     "preset.month": {"fr": "Ce mois-ci", "en": "This month"},

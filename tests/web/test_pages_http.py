@@ -95,7 +95,7 @@ def test_a_filter_a_kpi_cannot_take_is_set_aside_with_a_note(http):
     r = http.get("/", params={**CUT, "source": "linkedin"})
     assert r.status_code == 200
     card = text(r).split('id="card-churn_rate"')[1].split("</article>")[0]
-    assert "Filtre non applicable ici, ignoré : Source" in card
+    assert "Filtre non applicable ici, ignoré\xa0: Source" in card
 
 
 def test_the_view_lives_in_the_url(http):
