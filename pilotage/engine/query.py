@@ -162,6 +162,7 @@ class Context:
             "p_end": pd.to_datetime([p[2] for p in self.period_rows]),
         }))
         self._facts: dict[str, ibis.Table] = {}
+        self.measures: dict[tuple, pd.DataFrame | None] = {}  # (measure, dimensions set aside) -> frame
         shared = _SHARED.setdefault(id(db), {"rows": {}, "facts": {}, "version": None})
         self._rows: dict[str, bool] = shared["rows"]
         self._materialized: dict[str, ibis.Table] = shared["facts"]
@@ -288,50 +289,77 @@ def _filtered(ctx: Context, m: Measure, drop: tuple[str, ...] = ()) -> ibis.Tabl
 
 def measure_frame(ctx: Context, m: Measure, drop: tuple[str, ...] = ()) -> pd.DataFrame | None:
     """The measure aggregated per cut key (None when its tables hold no rows: not available)."""
-    if not ctx.available(F.FACTS[m.fact].requires + m.requires):
-        return None
+    key = (m, drop)
+    if key not in ctx.measures:
+        prefetch(ctx, [key])
+    return ctx.measures[key]
+
+
+def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]]) -> None:
+    """Compute measures, one query per (fact, anchor, dimensions set aside): the measures of
+    one fact share its scan, each with its own condition (``agg(..., where=...)``)."""
+    groups: dict[tuple, list[Measure]] = {}
+    for m, drop in wanted:
+        if (m, drop) in ctx.measures:
+            continue
+        if not ctx.available(F.FACTS[m.fact].requires + m.requires):
+            ctx.measures[(m, drop)] = None
+        elif m.agg == "count_groups":
+            ctx.measures[(m, drop)] = _count_groups(ctx, m, drop)
+        else:
+            group = groups.setdefault((m.fact, m.anchor, drop), [])
+            if m not in group:
+                group.append(m)
+    for (fact, anchor, drop), ms in groups.items():
+        t = _filtered(ctx, Measure(fact, anchor=anchor), drop)
+        keys = [k for k in ctx.cut.keys if k not in drop]
+        aggs, flags = {}, []
+        for i, m in enumerate(ms):
+            pred = m.where(t) if m.where is not None else None
+            if m.agg == "count":
+                aggs[f"v{i}"] = t.count(where=pred)
+            elif m.agg == "sum":
+                aggs[f"v{i}"] = t[m.column].sum(where=pred).cast("float64")
+            elif m.agg == "count_distinct":
+                aggs[f"v{i}"] = t[m.column].nunique(where=pred)
+            elif m.agg == "median":
+                aggs[f"v{i}"] = t[m.column].cast("float64").median(where=pred)
+            else:
+                raise ValueError(m.agg)
+            for (flag, col), msg in F.WARNING_FLAGS.items():
+                if m.agg == "sum" and flag in t.columns and col in (None, m.column):
+                    hit = t[flag] if pred is None else (t[flag] & pred)
+                    aggs[f"f{i}_{flag}"] = ibis.cases((hit, 1), else_=0).sum()
+                    flags.append((i, flag, msg))
+        expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
+        df = _execute(expr, keys, values=list(aggs))
+        for i, flag, msg in flags:
+            n = int(df[f"f{i}_{flag}"].fillna(0).sum())
+            if n:
+                ctx.warnings.append(msg.format(n=n))
+        for i, m in enumerate(ms):
+            ctx.measures[(m, drop)] = df[[*keys, f"v{i}"]].rename(columns={f"v{i}": "value"})
+
+
+def _count_groups(ctx: Context, m: Measure, drop: tuple[str, ...]) -> pd.DataFrame:
+    """Groups of ``m.per`` whose rows satisfy ``m.having`` (e.g. reps at quota), per cut key."""
     t = _filtered(ctx, m, drop)
     keys = [k for k in ctx.cut.keys if k not in drop]
-    if m.anchor is None and not ctx.cut.grain:
-        pass  # periodic fact over the single period of the range
-    if m.agg == "count_groups":
-        inner = t.group_by([*keys, m.per]).aggregate(ok=m.having(t))
-        inner = inner.filter(inner.ok)
-        expr = inner.group_by(keys).aggregate(value=inner.count()) if keys else inner.aggregate(value=inner.count())
-        return _execute(expr, keys)
-    if m.agg == "count":
-        value = t.count()
-    elif m.agg == "sum":
-        value = t[m.column].sum().cast("float64")
-    elif m.agg == "count_distinct":
-        value = t[m.column].nunique()
-    elif m.agg == "median":
-        value = t[m.column].cast("float64").median()
-    else:
-        raise ValueError(m.agg)
-    aggs = {"value": value}
-    flags = {flag: msg for (flag, col), msg in F.WARNING_FLAGS.items()
-             if m.agg == "sum" and flag in t.columns and col in (None, m.column)}
-    for flag in flags:
-        aggs[f"flag_{flag}"] = ibis.cases((t[flag], 1), else_=0).sum()
-    expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
-    df = _execute(expr, keys)
-    for flag, msg in flags.items():
-        n = int(df[f"flag_{flag}"].fillna(0).sum())
-        if n:
-            ctx.warnings.append(msg.format(n=n))
-        df = df.drop(columns=f"flag_{flag}")
-    return df
+    inner = t.group_by([*keys, m.per]).aggregate(ok=m.having(t))
+    inner = inner.filter(inner.ok)
+    expr = inner.group_by(keys).aggregate(value=inner.count()) if keys else inner.aggregate(value=inner.count())
+    return _execute(expr, keys)
 
 
-def _execute(expr, keys: list[str]) -> pd.DataFrame:
+def _execute(expr, keys: list[str], values=("value",)) -> pd.DataFrame:
     df = expr.execute()
     if "period" in df.columns:
         df["period"] = pd.to_datetime(df["period"]).dt.normalize().astype("datetime64[ns]")
     for k in keys:
         if k != "period":
             df[k] = df[k].astype("object").where(df[k].notna(), None)
-    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    for v in values:
+        df[v] = pd.to_numeric(df[v], errors="coerce").astype("float64")
     return df
 
 
@@ -570,6 +598,14 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
     _sync(db)
     ctx = Context(db, settings, cut)
     keys = cut.keys
+    wanted = []
+    for kid in cut.ids:
+        k = BY_ID[kid].kind
+        if not isinstance(k, Growth):
+            wanted += [(m, ()) for m in measures_of(BY_ID[kid])]
+        if isinstance(k, Share):
+            wanted.append((k.measure, (k.of,)))
+    prefetch(ctx, wanted)  # one query per fact and anchor for all the KPIs asked
     frames = {kid: kpi_frame(ctx, BY_ID[kid]) for kid in cut.ids}
     combos = None
     if cut.by:  # every KPI gets a row for every dimension value any of them holds
