@@ -26,11 +26,15 @@ class DatabaseLocked(DatabaseError):
 class ImportRejected(PilotageError):
     """An import that landed nothing; ``errors`` lists ``(file, line, column, reason)``."""
 
-    def __init__(self, errors: list[tuple[str, int | None, str | None, str]], limit: int = 20):
+    def __init__(self, errors: list[tuple[str, int | None, str | None, str]], limit: int = 20,
+                 total: int | None = None):
+        """``total``: how many errors there are when ``errors`` holds only the first ones."""
         self.errors = errors
+        self.total = max(total or 0, len(errors))
         lines = [f"{f}{':' + str(line) if line else ''}: {col + ': ' if col else ''}{reason}"
                  for f, line, col, reason in errors[:limit]]
-        more = f"\n… and {len(errors) - limit} more" if len(errors) > limit else ""
+        shown = min(limit, len(errors))
+        more = f"\n… and {self.total - shown:,} more" if self.total > shown else ""
         super().__init__(
-            f"import rejected, nothing was written ({len(errors)} error(s)):\n" + "\n".join(lines) + more
+            f"import rejected, nothing was written ({self.total:,} error(s)):\n" + "\n".join(lines) + more
         )

@@ -50,6 +50,9 @@ class RawTable:
     keys_unique: bool = False  # the CRM layer found no duplicate key in it (the check is not run twice)
     # values already trimmed, blanks NULL, and possibly typed (DECIMAL, TIMESTAMP, DATE): the CRM layer's output
     clean: bool = False
+    # rows created from names met in other files (reps, accounts known by name): with skip_invalid, only
+    # those still referred to by a row that lands are written
+    created: bool = False
 
 
 @dataclass
@@ -74,6 +77,7 @@ class ImportReport:
     # filled by the CRM importer (pilotage.importer.files)
     files: list[dict] = field(default_factory=list)  # per file: source, format, entity, language, notes
     created: dict[str, list[str]] = field(default_factory=dict)  # table -> names of rows created from references
+    not_created: dict[str, set[str]] = field(default_factory=dict)  # table -> keys named only on rejected rows
     notes: list[str] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
@@ -430,6 +434,27 @@ class _Checker:
                                 f"\"{c.name}\" NOT IN ({' UNION ALL '.join(known)})")
         return self.con.execute("SELECT count(*) FROM errs").fetchone()[0] - n0
 
+    def drop_unused_created(self, order: list[str]) -> dict[str, set[str]]:
+        """Rows created from names (``RawTable.created``) that no remaining row refers to any more (the rows
+        naming them were rejected): left out, referring tables first. Returns table -> keys left out."""
+        out: dict[str, set[str]] = {}
+        for table in reversed(order):
+            t = S.table(table)
+            srcs = [i for i in self.by_table.get(table, []) if self.raws[i].created]
+            if not srcs or len(t.key) != 1:
+                continue
+            key = t.key[0]
+            users = [f'SELECT "{c.name}" AS k FROM typed_{o.name} WHERE "{c.name}" IS NOT NULL'
+                     for o in S.TABLES if o.name in order for c in o.columns if c.references == f"{table}.{key}"]
+            if not users:
+                continue
+            cond = f'pilotage_src IN ({", ".join(map(str, srcs))}) AND "{key}" NOT IN ({" UNION ALL ".join(users)})'
+            gone = {r[0] for r in self.con.execute(f'SELECT "{key}" FROM typed_{table} WHERE {cond}').fetchall()}
+            if gone:
+                self.con.execute(f"DELETE FROM typed_{table} WHERE {cond}")
+                out[table] = gone
+        return out
+
     # -- results
     def rejected_by_source(self) -> dict[int, int]:
         return dict(self.con.execute("SELECT src, count(DISTINCT line) FROM errs WHERE line IS NOT NULL "
@@ -572,7 +597,7 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
         report.error_file = str(errors_path)
     report.errors_total = n_errors
     if n_errors and (not skip_invalid or checker.fatal_count()):
-        exc = ImportRejected(checker.error_tuples())
+        exc = ImportRejected(checker.error_tuples(), total=n_errors)
         exc.error_file = report.error_file
         exc.errors_detail = checker.errors_json()
         if report.error_file:
@@ -581,6 +606,11 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
     rejected = checker.rejected_by_source()
     for i, r in enumerate(reports):
         r.rejected = rejected.get(i, 0)
+    if skip_invalid and n_errors:
+        report.not_created = checker.drop_unused_created(order)
+        for i, raw in enumerate(raws):
+            if raw.created and raw.table in report.not_created:
+                reports[i].rows -= len(report.not_created[raw.table])
     report.errors = checker.errors_json() if n_errors else []
     observe = {i for i, raw in enumerate(raws) if raw.observe_stages} if observed_at else set()
     if "stage_changes" in by_table:

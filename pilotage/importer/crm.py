@@ -73,6 +73,7 @@ class Plan:
     created: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     fatal: list[tuple[str, int | None, str | None, str | None, str, str]] = field(default_factory=list)
+    registry: Registry | None = None
 
 
 # --------------------------------------------------------------------------- detection
@@ -279,15 +280,18 @@ class Registry:
             names = sorted({k for r in rows.values() for k in r["row"]})
             data = pa.table({n: pa.array([r["row"].get(n) for r in rows.values()], pa.string()) for n in names})
             out.append(RawTable(table, f"{table} created from names", data,
-                                pa.array(range(1, data.num_rows + 1), pa.int64())))
+                                pa.array(range(1, data.num_rows + 1), pa.int64()), created=True))
         return out
 
-    def created_names(self) -> dict[str, list[str]]:
+    def created_names(self, left_out: dict[str, set[str]] | None = None) -> dict[str, list[str]]:
+        """table -> 'name (from file)' of the rows created, but those in ``left_out`` (table -> keys)."""
         out = {}
         for table, rows in self.created.items():
-            if rows:
-                name_col = NAMED.get(table, (None, None))[1]
-                out[table] = [f"{r['row'].get(name_col) or k} (from {r['source']})" for k, r in rows.items()]
+            gone = (left_out or {}).get(table, set())
+            name_col = NAMED.get(table, (None, None))[1]
+            names = [f"{r['row'].get(name_col) or k} (from {r['source']})" for k, r in rows.items() if k not in gone]
+            if names:
+                out[table] = names
         return out
 
 
@@ -394,7 +398,12 @@ class _Transform:
                 continue
             kind = ("ref" if spec.ref else "number" if c.type in (S.MONEY, S.RATE, S.INT)
                     else "date" if c.type in (S.DATE, S.DATETIME) else "text")
-            if raw is None and spec.default is None and spec.if_empty is None:
+            missing = raw is None and spec.default is None and spec.if_empty is None
+            # a required column whose declared header is absent is an error, not its default on every row
+            # (an amount silently 0 everywhere); the default stands in for empty cells only
+            missing = missing or (raw is None and spec.default is not None and c.required and c.default is None
+                                  and bool(spec.all_headers()))
+            if missing:
                 if c.required and c.default is None and not (c.name == "status" and derived_status):
                     headers = spec.all_headers()
                     self.fatal.append((self.sheet.source, 1, c.name, None,
@@ -498,6 +507,9 @@ class _Transform:
                 f"SELECT {', '.join(V.number_evidence_sql(raw))} FROM {self.h}{where}").fetchone()
             spec = specs.get(c.target)
             forced = spec.decimal if spec else None
+            used = [h for h, a in self.raw_cols.items() if re.search(rf"\b{a}\b", raw)]
+            if not forced and used and all(h in self.sheet.number_columns for h in used):
+                forced = "."  # Excel number cells, written with a decimal point by the reader
             if forced:
                 dec = forced
             elif comma > dot:
@@ -653,7 +665,7 @@ class _Transform:
             status = status or (hit[1] if hit else None)
             if status is None and skey:
                 for st_name in ("won", "lost"):
-                    if any(w in skey for w in kw.get(st_name) or []):
+                    if skey in (kw.get(st_name) or []):  # the whole name: "Not won" is no win
                         status = st_name
                         break
             stage = hit[0] if hit else sraw
@@ -915,4 +927,5 @@ def plan(sheets: list[Sheet], mappings: list[Mapping], db: Database | None, sett
         out.raws.append(stages)
     out.raws += registry.created_tables()
     out.created = registry.created_names()
+    out.registry = registry
     return out

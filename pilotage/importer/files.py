@@ -31,7 +31,21 @@ def default_errors_path(target: str | Path, cwd: Path | None = None) -> Path:
 
 
 def _is_canonical_folder(files: list[Path]) -> bool:
-    return bool(files) and all(p.suffix.lower() == ".csv" and p.stem in S.BY_NAME for p in files)
+    """Every file named after a canonical table, and the headers of at least one holding its table's required
+    columns (a CRM export named opportunities.csv alone is not a canonical folder: its headers decide)."""
+    if not files or not all(p.suffix.lower() == ".csv" and p.stem in S.BY_NAME for p in files):
+        return False
+    return any(_fits_table(p, S.table(p.stem)) for p in files)
+
+
+def _fits_table(path: Path, table: S.Table) -> bool:
+    try:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, csv.Error):
+        return False
+    needed = {c.name for c in table.columns if c.required and c.default is None}
+    return needed <= {h.strip() for h in header}
 
 
 def _write_fatal(path: Path, fatal: list[tuple]) -> None:
@@ -129,6 +143,8 @@ def import_path(ws, path: str | Path, *, format: str | None = None, mapping: str
                                      skip_invalid=skip_invalid, errors_path=errors_path, observed_at=now)
     report.files = plan.files
     report.created = plan.created
+    if report.not_created and getattr(plan, "registry", None) is not None:  # named only on rejected rows
+        report.created = plan.registry.created_names(report.not_created)
     report.notes = notes + plan.notes
     _written(ws, dry_run, query)
     return report

@@ -9,9 +9,9 @@ same shape (docs/import.md). Summary::
     defaults:                       # per language of the headers found
       fr: {date_order: dmy, decimal: ","}
     ignore: ["*dictionary*"]        # files of a folder to leave out
-    status_keywords:                # stages not in the mapping: won/lost told by their name
-      won: [won, gagn]
-      lost: [lost, perdu]
+    status_keywords:                # stages not in the mapping: won/lost told by their whole name
+      won: [won, closed won, gagne]  # (no case, accents or punctuation; never a part of the name)
+      lost: [lost, closed lost, perdu]
     entities:
       deals:                        # one kind of export file
         table: opportunities        # the canonical table it fills

@@ -92,6 +92,9 @@ class Sheet:
     bad_rows: list[tuple[int | None, str]] = field(default_factory=list)
     # cells that cannot be used (an Excel formula without a computed value): (line, header, value, reason, hint)
     cell_errors: list[tuple[int, str, str | None, str, str]] = field(default_factory=list)
+    # Excel columns whose every filled cell is a number cell: written as 1234.5 (decimal point, no grouping),
+    # so the decimal mark is never inferred from them (a French workbook's 1.125 is not 1125)
+    number_columns: set[str] = field(default_factory=set)
 
     _clean: set = field(default_factory=set)
 
@@ -282,7 +285,9 @@ class _NotUtf8(Exception):
 
 
 def _read_text(path: Path, source: str, encoding: str, newlines: int, ends_nl: bool, quotes: bool) -> Sheet:
-    text_head = _decoded_head(path, encoding)
+    # line breaks as CR alone (Excel for the old Mac) read like LF: the csv module needs them translated;
+    # the Arrow reader and the line count (csv module over the file opened with newline="") take all three
+    text_head = _decoded_head(path, encoding).replace("\r\n", "\n").replace("\r", "\n")
     if "\n" not in text_head and "\r" not in text_head and path.stat().st_size > MAX_HEADER_BYTES:
         raise _reject(source, f"no line break in the first {MAX_HEADER_BYTES >> 20} MiB: not a CSV export")
     delimiter, skip = _sniff_delimiter(text_head)
@@ -347,7 +352,7 @@ def _read_text(path: Path, source: str, encoding: str, newlines: int, ends_nl: b
 def _decoded_head(path: Path, encoding: str) -> str:
     with open(path, "rb") as fh:
         raw = fh.read(SNIFF_BYTES)
-        while b"\n" not in raw and len(raw) < MAX_HEADER_BYTES:
+        while b"\n" not in raw and b"\r" not in raw and len(raw) < MAX_HEADER_BYTES:
             more = fh.read(SNIFF_BYTES)
             if not more:
                 break
@@ -563,11 +568,16 @@ def _read_sheet(ws, source: str, wb) -> Sheet | None:
             groups.append(current or "")
     cols: list[list[str | None]] = [[] for _ in range(len(header))]
     lines: list[int] = []
+    numbers: list[int] = [0] * len(header)  # per column: number cells, or -1 once a text cell is met
 
     def add(rowno: int, row: tuple) -> None:
         lines.append(rowno)
         for i in range(len(cols)):
-            cols[i].append(_cell_text(row[i]) if i < len(row) else None)
+            v = _cell_text(row[i]) if i < len(row) else None
+            cols[i].append(v)
+            if v is not None and numbers[i] >= 0:
+                numbers[i] = numbers[i] + 1 if isinstance(row[i], (int, float)) and not isinstance(row[i], bool) \
+                    else -1
 
     for rno, r in scanned[header_at + 1:]:
         add(rno, r)
@@ -580,11 +590,18 @@ def _read_sheet(ws, source: str, wb) -> Sheet | None:
                 for _ in range(len(row) - len(cols)):  # data right of the header: unnamed columns
                     cols.append([None] * len(lines))
                     header.append(None)
+                    numbers.append(0)
             add(rowno, row)
         else:
             empty_run += 1
             if empty_run > MAX_EMPTY_ROWS:
                 raise _too_many_empty(source, rowno - empty_run)
+    footer = _xlsx_footer(cols, len(lines))
+    if footer:
+        del lines[-footer:]
+        for c in cols:
+            del c[-footer:]
+        notes.append(f"{footer} footer line(s) after the data ignored")
     # name the header cells left empty by a merge, keep unnamed columns only if they hold data
     names: list[str | None] = []
     for i, h in enumerate(header):
@@ -598,9 +615,34 @@ def _read_sheet(ws, source: str, wb) -> Sheet | None:
                                                                    else "" for i in keep])
     notes += dup_notes
     data = pa.table({h: pa.array(cols[i], pa.string()) for h, i in zip(headers, keep, strict=True)})
-    sheet = Sheet(source, headers, data, pa.array(lines, pa.int64()), "xlsx", notes=notes)
+    sheet = Sheet(source, headers, data, pa.array(lines, pa.int64()), "xlsx", notes=notes,
+                  number_columns={h for h, i in zip(headers, keep, strict=True) if numbers[i] > 0})
     sheet.cell_errors = _uncomputed_formulas(wb, ws, headers, keep, header_row_no)
     return sheet
+
+
+_TOTAL_RE = re.compile(r"(?i)^\s*(grand\s+total|total(\s+g[ée]n[ée]ral)?|sous-total|subtotal|sum|somme)\b")
+_NUMBER_RE = re.compile(r"^[\s\d.,()+\-$€£%\u00a0\u202f]+$")
+
+
+def _xlsx_footer(cols: list[list[str | None]], n: int) -> int:
+    """How many rows at the end of a sheet are a report's footer, not data: a line of text alone (Salesforce's
+    "Confidential Information" and copyright lines) or a totals row ("Total" then numbers), after data rows
+    filling at least two cells. The same footers are left out of CSV files (:func:`_line_numbers`)."""
+    if len(cols) < 2:
+        return 0
+    k = n
+    while k > 0:
+        filled = [v for c in cols if (v := c[k - 1]) is not None]
+        lone_text = len(filled) == 1 and not _NUMBER_RE.match(filled[0])
+        totals = (len(filled) >= 1 and _TOTAL_RE.match(filled[0]) is not None
+                  and all(_NUMBER_RE.match(v) for v in filled[1:]))
+        if not (lone_text or totals):
+            break
+        k -= 1
+    if k == n or k == 0:
+        return 0
+    return n - k
 
 
 def _too_many_empty(source: str, from_row: int) -> ImportRejected:
