@@ -686,7 +686,10 @@ class _Transform:
         elif c.target == "pipeline" and st:
             v = "st.pipeline"
         elif c.target == "currency" and c.kind == "derived":
-            v = V.currency_sql(amount_raw) if amount_raw else "NULL"
+            # the sign is decided per column: "$" seen in a column applies to its unsigned cells
+            # ("1,000", "(1 234)") as long as the column shows one currency only
+            v = (f"CASE WHEN {amount_raw} IS NULL THEN NULL "
+                 f"ELSE {V.column_currency_sql(V.currency_sql(amount_raw))} END") if amount_raw else "NULL"
         elif c.kind == "number" and c.raw is not None:
             v = f"pn{self.num_h[c.raw]}"
         elif c.kind == "date" and c.raw is not None:

@@ -104,3 +104,15 @@ def test_importing_it_again_changes_nothing(maven):
     again = import_path(ws, MAVEN, mapping=MAPPING)
     t = again.totals()
     assert (t["inserted"], t["updated"]) == (0, 0)
+
+
+def test_win_rate_by_regional_office(maven, raw):
+    ws, _ = maven
+    deals, office = raw
+    total, won = Counter(), Counter()
+    for d in deals:  # all deals, open ones included (win rate counts every deal created)
+        o = office[d["sales_agent"]]
+        total[o] += 1
+        won[o] += d["deal_stage"] == "Won"
+    df = ws.kpi("win_rate", by="team", **PERIOD)
+    assert by(df, "team", "win_rate") == pytest.approx({o: won[o] / total[o] for o in total})

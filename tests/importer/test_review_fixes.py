@@ -169,3 +169,27 @@ def test_excel_number_cells_in_a_french_workbook(mem, tmp_path):
     assert got["1"] in (Decimal("1.12"), Decimal("1.13"))  # cents: rounded, never 1125
     assert (got["2"], got["3"], got["4"]) == (Decimal("2.50"), Decimal("1500.00"), Decimal("1234.75"))
     assert one(mem, "SELECT sum(amount) FROM opportunities") < 2740
+
+
+# 11. the currency sign is decided per column
+def test_unsigned_amounts_take_the_currency_their_column_shows(mem, tmp_path):
+    f = write(tmp_path / "deals.csv",
+              "Record ID,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
+              '1,Closed Won,"$1,000.00",2024-01-02,2024-01-10,Alice\n'
+              '2,Closed Won,"1,000",2024-01-02,2024-01-11,Alice\n'
+              "3,Closed Won,(234.00),2024-01-02,2024-01-12,Alice\n")
+    imp(mem, f)
+    # the column shows "$" once: the two unsigned amounts are dollars too, not euros
+    assert rows(mem, "SELECT opportunity_id, amount, currency FROM opportunities ORDER BY 1") == [
+        ("1", Decimal("1000.00"), "USD"), ("2", Decimal("1000.00"), "USD"), ("3", Decimal("-234.00"), "USD")]
+
+
+def test_a_column_with_two_currencies_leaves_unsigned_cells_in_the_workspace_currency(mem, tmp_path):
+    f = write(tmp_path / "deals.csv",
+              "Record ID,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
+              "1,Closed Won,$100.00,2024-01-02,2024-01-10,Alice\n"
+              "2,Closed Won,£200.00,2024-01-02,2024-01-11,Alice\n"
+              "3,Closed Won,300.00,2024-01-02,2024-01-12,Alice\n")
+    imp(mem, f)
+    assert rows(mem, "SELECT opportunity_id, currency FROM opportunities ORDER BY 1") == [
+        ("1", "USD"), ("2", "GBP"), ("3", None)]
