@@ -1167,6 +1167,8 @@ def kpi_page(request: Request, state: StateDep, kpi_id: str):
     trend_chart = time_chart(view, trend, series, k.unit, label=f"{k.label[view.lang]} – {view.t('kpi.trend')}")
     breakdowns = []
     for dim in dimensions_of(k):
+        if dim == "stage" and k.unit == "rate" and kpi_id != "stage_conversion":
+            continue  # a deal's current stage follows from its outcome (won = last stage): no insight
         df = fetch(state, view, [kpi_id], by=[dim])
         breakdowns.append(kpi_table(state, view, df, [kpi_id], dim=dim,
                                     caption=f"{view.t('kpi.by')} {i18n.dimension(dim, view.lang).lower()}",
