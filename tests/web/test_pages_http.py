@@ -151,8 +151,11 @@ def test_kpi_page_formula_breakdown_and_records(http):
     t = text(r)
     assert "opportunités créées dans la période aujourd'hui signées" in t
     assert "<code>S / O</code>" in t
-    for dim in ("Par commercial", "Par équipe", "Par source", "Par segment", "Par étape"):
+    for dim in ("Par commercial", "Par équipe", "Par source", "Par segment", "Par pipeline"):
         assert dim in t
+    # a won deal stands at the last stage by definition: no win rate "by current stage"
+    assert "Par étape" not in t
+    assert "Par étape" in text(http.get("/kpi/open_pipeline", params=CUT))
     assert "Détail des enregistrements" in t and "Numérateur" in t and "Dénominateur" in t
     api = http.get("/api/v1/explain/win_rate", params={**CUT, "limit": 1}).json()
     total = api["sections"][1]["total"]
