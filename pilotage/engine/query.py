@@ -381,6 +381,13 @@ def _merge(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], suffixes) -> pd.Da
     return a.merge(b, on=keys, how="outer", suffixes=suffixes)
 
 
+def side_by_side(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Two KPI frames of one cut as one: joined on the cut keys, or side by side without keys."""
+    if keys:
+        return a.merge(b, on=keys, how="outer")
+    return pd.concat([a.reset_index(drop=True), b.reset_index(drop=True)], axis=1)
+
+
 def _as_measures(m) -> tuple[Measure, ...]:
     return m if isinstance(m, tuple) else (m,)
 
@@ -624,12 +631,7 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
             if c.startswith("x_"):
                 cols[c] = f"{kid}_{c[2:]}"
         part = df[[*keys, *[c for c in cols if c in df.columns]]].rename(columns=cols)
-        if result is None:
-            result = part
-        elif keys:
-            result = result.merge(part, on=keys, how="outer")
-        else:
-            result = pd.concat([result.reset_index(drop=True), part.reset_index(drop=True)], axis=1)
+        result = part if result is None else side_by_side(result, part, keys)
     if keys:
         result = result.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
     result.attrs["warnings"] = list(dict.fromkeys(ctx.warnings))

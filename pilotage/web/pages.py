@@ -44,7 +44,7 @@ from pilotage import formatting
 from pilotage.catalogue.kpis import BY_ID, SECTION_LABELS, SECTIONS
 from pilotage.catalogue.model import Growth, Ratio
 from pilotage.engine import periods as P
-from pilotage.engine.query import default_range, dimensions_of, measures_of, resolve_range
+from pilotage.engine.query import default_range, dimensions_of, measures_of, resolve_range, side_by_side
 from pilotage.errors import PilotageError
 from pilotage.exports import safe_cell
 from pilotage.web import data, i18n
@@ -276,12 +276,7 @@ def fetch(state: State, view: View, ids, *, grain: str | None = None, by=(), sta
     for f, g in groups.items():
         df = data.kpi(state, g, grain=grain, by=list(by), start=start or view.start, end=end or view.end,
                       filters=dict(f))
-        if out is None:
-            out = df
-        elif keys:
-            out = out.merge(df, on=keys, how="outer")
-        else:
-            out = pd.concat([out.reset_index(drop=True), df.reset_index(drop=True)], axis=1)
+        out = df if out is None else side_by_side(out, df, keys)
     if keys and out is not None and len(groups) > 1:
         out = out.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
     return out
