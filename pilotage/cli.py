@@ -48,16 +48,6 @@ def _lang(ws_or_none, lang: str | None) -> str:
     return lang_of(ws_or_none.settings.locale) if ws_or_none else "fr"
 
 
-def _where(where: list[str] | None) -> dict[str, list[str]]:
-    filters: dict[str, list[str]] = {}
-    for w in where or []:
-        if "=" not in w:
-            raise PilotageError(f"--where {w!r}: expected dimension=value (e.g. source=linkedin)")
-        k, v = w.split("=", 1)
-        filters.setdefault(k.strip(), []).extend(x.strip() for x in v.split(",") if x.strip())
-    return filters
-
-
 # --------------------------------------------------------------------------- catalogue
 @app.command()
 def kpis(lang: LangOpt = "fr",
@@ -88,7 +78,8 @@ def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kp
     if format not in ("table", "csv", "json"):
         raise PilotageError(f"unknown format {format!r}: expected table, csv or json")
     ws = _open(db, read_only=True)
-    df = service.kpi_query(ws, ids, grain=grain, by=by, start=from_, end=to, filters=_where(where))
+    filters = service.parse_where(where, "--where")
+    df = service.kpi_query(ws, ids, grain=grain, by=by, start=from_, end=to, filters=filters)
     for w in df.attrs.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
     if format == "json":
@@ -141,7 +132,7 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
     ws = _open(db, read_only=True)
     lg = _lang(ws, lang)
     start, end = service.parse_period(period, ws.settings.fiscal_year_start) if period else (from_, to)
-    filters = _where(where)
+    filters = service.parse_where(where, "--where")
     for dim, v in (("rep", rep), ("team", team), ("source", source), ("segment", segment), ("pipeline", pipeline)):
         if v:
             filters.setdefault(dim, []).append(v)

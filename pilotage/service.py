@@ -56,6 +56,19 @@ def records(df: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
+def parse_where(where: list[str] | None, option: str = "where") -> dict[str, list[str]]:
+    """``["source=linkedin,event", "team=t1"]`` -> ``{"source": ["linkedin", "event"], "team": ["t1"]}``."""
+    from pilotage.errors import InvalidCut
+
+    filters: dict[str, list[str]] = {}
+    for w in where or []:
+        if "=" not in w:
+            raise InvalidCut(f"{option} {w!r}: expected dimension=value (e.g. source=linkedin)")
+        k, v = w.split("=", 1)
+        filters.setdefault(k.strip(), []).extend(x.strip() for x in v.split(",") if x.strip())
+    return filters
+
+
 def rows_json(df: pd.DataFrame) -> list[dict]:
     """Any records (drill-down rows) as JSON-ready dicts: dates in ISO, decimals as numbers, NaN as null."""
     import json

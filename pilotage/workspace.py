@@ -30,7 +30,6 @@ class Workspace:
     def __init__(self, db: Database):
         self.db = db
         self._settings: Settings | None = None
-        self._version = 0  # bumped on every write: caches key on it
 
     # -- settings ---------------------------------------------------------------
     @property
@@ -85,7 +84,6 @@ class Workspace:
 
     def _changed(self) -> None:
         """Data or settings changed: tell every process reading this database (data_version)."""
-        self._version += 1
         query.bump_data_version(self.db)
         query.forget_row_counts(self.db)
 

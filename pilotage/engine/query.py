@@ -10,8 +10,7 @@ empty periods). No record is looked at row by row in Python.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ibis
 import numpy as np
@@ -694,8 +693,4 @@ def _roles(kpi: Kpi, cut: Cut, prefix: str = ""):
             yield from _roles(BY_ID[f], cut, prefix + f + " · ")
 
 
-def is_nan(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
-
-
-__all__ = ["Cut", "run", "explain", "wilson", "row_counts", "dimensions_of", "field"]
+__all__ = ["Cut", "run", "explain", "wilson", "row_counts", "dimensions_of"]

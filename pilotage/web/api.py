@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from pilotage import service
 from pilotage.catalogue.kpis import BY_ID
-from pilotage.errors import InvalidCut, PilotageError, UnknownKpi
+from pilotage.errors import PilotageError, UnknownKpi
 from pilotage.web import data
 from pilotage.web.app import StateDep
 
@@ -24,16 +24,6 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 
 MAX_UPLOAD = 512 * 1024 * 1024  # bytes, uncompressed
 MAX_FILES = 64
-
-
-def _filters(where: list[str] | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for w in where or []:
-        if "=" not in w:
-            raise InvalidCut(f"where {w!r}: expected dimension=value (e.g. source=linkedin)")
-        k, v = w.split("=", 1)
-        out.setdefault(k.strip(), []).extend(x for x in v.split(",") if x)
-    return out
 
 
 @router.get("/kpis", summary="The KPI catalogue")
@@ -57,14 +47,14 @@ def kpi(state: StateDep,
         to: Annotated[str | None, Query(description="YYYY-MM-DD, excluded")] = None,
         where: Annotated[list[str] | None, Query(description="dimension=value, repeatable")] = None) -> list[dict]:
     id_list = [i.strip() for i in ids.split(",") if i.strip()]
-    return data.kpi_records(state, id_list, grain=grain, by=by, start=from_, end=to, filters=_filters(where))
+    return data.kpi_records(state, id_list, grain=grain, by=by, start=from_, end=to, filters=service.parse_where(where))
 
 
 @router.get("/focus", summary="The focus KPIs with their change vs the previous period or year")
 def focus(state: StateDep, from_: Annotated[str | None, Query(alias="from")] = None, to: str | None = None,
           compare: Literal["previous", "year"] = "previous",
           where: Annotated[list[str] | None, Query()] = None) -> list[dict]:
-    return data.focus_cards(state, start=from_, end=to, filters=_filters(where), compare=compare)
+    return data.focus_cards(state, start=from_, end=to, filters=service.parse_where(where), compare=compare)
 
 
 @router.get("/explain/{kpi_id}", summary="The formula, the value and the records behind a figure")
@@ -72,7 +62,8 @@ def explain(state: StateDep, kpi_id: str, from_: Annotated[str | None, Query(ali
             to: str | None = None, where: Annotated[list[str] | None, Query()] = None,
             limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
             lang: Literal["fr", "en"] = "fr") -> dict:
-    ex = data.explain(state, kpi_id, start=from_, end=to, filters=_filters(where), limit=limit, offset=offset)
+    filters = service.parse_where(where)
+    ex = data.explain(state, kpi_id, start=from_, end=to, filters=filters, limit=limit, offset=offset)
     k = ex["kpi"]
     return {
         "kpi": kpi_id, "label": k.label[lang], "formula": k.formula[lang], "symbols": k.symbols.get(lang, ""),

@@ -21,6 +21,11 @@ def _sync(state: State) -> None:
         state.version = version
 
 
+def _norm_filters(filters: dict | None) -> dict[str, list[str]]:
+    """Filters as {dimension: [values]}, empty ones dropped: one cache key per question."""
+    return {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
+
+
 def _norm(v):
     if v is None:
         return None
@@ -34,7 +39,7 @@ def kpi(state: State, ids, *, grain=None, by=None, start=None, end=None, filters
     _sync(state)
     ids = [ids] if isinstance(ids, str) else list(ids)
     by = [b for part in ([by] if isinstance(by, str) else (by or [])) for b in part.split(",") if b]
-    filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
+    filters = _norm_filters(filters)
 
     def compute():
         with state.lock:
@@ -51,7 +56,7 @@ def kpi_records(state: State, ids, **cut) -> list[dict]:
 
 def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, compare="previous") -> list[dict]:
     _sync(state)
-    filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
+    filters = _norm_filters(filters)
 
     def compute():
         with state.lock:
@@ -63,7 +68,7 @@ def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, c
 
 def explain(state: State, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0) -> dict:
     _sync(state)
-    filters = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}
+    filters = _norm_filters(filters)
 
     def compute():
         with state.lock:

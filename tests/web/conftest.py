@@ -18,6 +18,18 @@ from pilotage.web.app import create_app
 # the demo data ends on a fixed date so that figures do not move with the calendar
 DEMO_END = dt.date(2026, 7, 1)
 
+# every page of the dashboard: (screenshot name, path, French title, English title)
+PAGES = [
+    ("overview", "/", "Vue d'ensemble", "Overview"),
+    ("leads", "/leads", "Leads et canaux", "Leads and channels"),
+    ("pipeline", "/pipeline", "Pipeline", "Pipeline"),
+    ("equipe", "/equipe", "Équipe", "Team"),
+    ("clients", "/clients", "Clients", "Customers"),
+    ("prix", "/prix", "Prix", "Pricing"),
+    ("kpi", "/kpi/win_rate", "Taux de transformation", "Win rate"),
+    ("catalogue", "/catalogue", "Catalogue des indicateurs", "KPI catalogue"),
+]
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from pilotage.formatting import fmt
+from tests.web.conftest import PAGES as ALL_PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -25,16 +26,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CUT = "from=2025-07-01&to=2026-07-01"
 
-PAGES = [
-    ("overview", "/", "Vue d'ensemble"),
-    ("leads", "/leads", "Leads et canaux"),
-    ("pipeline", "/pipeline", "Pipeline"),
-    ("equipe", "/equipe", "Équipe"),
-    ("clients", "/clients", "Clients"),
-    ("prix", "/prix", "Prix"),
-    ("kpi", "/kpi/win_rate", "Taux de transformation"),
-    ("catalogue", "/catalogue", "Catalogue des indicateurs"),
-]
+PAGES = [(name, path, fr) for name, path, fr, _ in ALL_PAGES]
 
 
 def _why_not() -> str | None:

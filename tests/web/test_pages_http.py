@@ -14,20 +14,12 @@ import pytest
 import pilotage
 from pilotage.formatting import fmt
 from pilotage.web.pages import csv_safe, preset_range, records_csv_text
+from tests.web.conftest import PAGES as ALL_PAGES
 from tests.web.conftest import LiveServer
 
 CUT = {"from": "2025-07-01", "to": "2026-07-01"}
 
-PAGES = [
-    ("/", "Vue d'ensemble", "Overview"),
-    ("/leads", "Leads et canaux", "Leads and channels"),
-    ("/pipeline", "Pipeline", "Pipeline"),
-    ("/equipe", "Équipe", "Team"),
-    ("/clients", "Clients", "Customers"),
-    ("/prix", "Prix", "Pricing"),
-    ("/kpi/win_rate", "Taux de transformation", "Win rate"),
-    ("/catalogue", "Catalogue des indicateurs", "KPI catalogue"),
-]
+PAGES = [(path, fr, en) for _, path, fr, en in ALL_PAGES]
 
 
 def text(r: httpx.Response) -> str:
