@@ -36,6 +36,7 @@ import duckdb
 import pyarrow as pa
 
 from pilotage.errors import ImportRejected
+from pilotage.importer import history
 from pilotage.importer import values as V
 from pilotage.importer.canonical import RawTable
 from pilotage.importer.mapping import _NO_OTHER as M_NO_OTHER
@@ -483,12 +484,17 @@ class _Transform:
             inner += f" WHERE {self.where}"
         out = [f"{self._final(c, specs.get(c.target), t.column(c.target), st, amount_raw)} AS {V.q(c.target)}"
                for c in cols]
-        # for the error checks: each parsed value and whether its cell held something (no raw text copied:
-        # the raw text of the few failing cells is read back from the source afterwards)
-        flags = [f"p{k}{i} AS \"p:{k}{i}\", {raw} IS NOT NULL AS \"has:{k}{i}\""
-                 for k, helpers in (("n", self.num_h), ("d", self.date_h)) for raw, i in helpers.items()]
+        # for the error checks, one boolean per parsed value: its cell held something that could not be read
+        # (no raw text copied: the raw text of the few failing cells is read back from the source afterwards);
+        # for the stages, the pipeline of the rows whose stage is unknown (NULL on the other rows)
+        flags = []
+        for raw, i in self.num_h.items():
+            c = next(x for x in cols if x.raw == raw and x.kind == "number")
+            whole = f" OR pn{i} <> floor(pn{i})" if t.column(c.target).type == S.INT else ""
+            flags.append(f"(pn{i} IS NULL AND {raw} IS NOT NULL{whole}) AS {V.q(f'bad:n{i}')}")
+        flags += [f"(pd{i} IS NULL AND {raw} IS NOT NULL) AS {V.q(f'bad:d{i}')}" for raw, i in self.date_h.items()]
         if st:
-            flags += [f"st.unknown AS {V.q('bad:stage')}", f"st.pipeline AS {V.q('pipe:out')}"]
+            flags.append(f"CASE WHEN st.unknown = 'true' THEN COALESCE(st.pipeline, '') END AS {V.q('bad:stage')}")
         result = self.con.execute(f"SELECT s.__line, {', '.join(out + flags)} FROM ({inner}) s "
                                   f"{' '.join(self.joins)}").fetch_arrow_table()
         try:
@@ -673,7 +679,7 @@ class _Transform:
             rows.append((*combo, pipeline, stage, status, unknown))
         self._lookup(f"stg_{self.n}", [f"e{i}" for i in range(len(exprs))], rows,
                      ["pipeline", "stage", "status", "unknown"], exprs, "st")
-        return {"stage_raw": stage_raw, "pipe_raw": pipe_raw}
+        return {"stage_raw": stage_raw, "pipe_raw": pipe_raw, "pipelines": {r[len(exprs)] for r in rows}}
 
     # -- values
     def _final(self, c: _Col, spec: ColumnSpec | None, col: S.Column, st: dict | None,
@@ -736,14 +742,12 @@ class _Transform:
             for raw, i in helpers.items():
                 c = next(x for x in cols if x.raw == raw and x.kind == ("number" if k == "n" else "date"))
                 col = self.table.column(c.target)
-                p, has = V.q(f"p:{k}{i}"), V.q(f"has:{k}{i}")
-                bad = f"{p} IS NULL AND {has}"
+                bad = V.q(f"bad:{k}{i}")
                 if k == "n":
                     pct = (specs[c.target].percent or ("fraction" if col.type == S.RATE else "reject"))
                     reason = ("CASE WHEN contains(value, '%') THEN 'a percentage where an amount is expected' "
                               "ELSE 'not a number' END" if pct == "reject" else "'not a number'")
                     if col.type == S.INT:
-                        bad = f"({bad} OR {p} <> floor({p}))"
                         reason = (f"CASE WHEN TRY_CAST(value AS DOUBLE) IS NULL THEN {reason} "
                                   f"ELSE 'not a whole number' END")
                     hint = TEXT_HINT["number"]
@@ -753,18 +757,18 @@ class _Transform:
                     continue
                 errs.append(f"SELECT __line AS line, {V.lit(c.label)} AS col, {V.lit(c.target)} AS canon, "
                             f"value, {reason} AS reason, {V.lit(hint)} AS hint FROM ({raw_of(raw, bad)})")
-        if st and self.con.execute(f"SELECT 1 FROM {o} WHERE {V.q('bad:stage')} = 'true' LIMIT 1").fetchall():
+        bad_stage = f"{V.q('bad:stage')} IS NOT NULL"
+        if st and self.con.execute(f"SELECT 1 FROM {o} WHERE {bad_stage} LIMIT 1").fetchall():
             stage_label = next((c.label for c in cols if c.target == "stage"), "stage")
             known = self._known_stages()
             hint = (f"add it under stages: in a mapping file (pilotage import --show-mapping {self.fmt} > "
                     f"my-mapping.yaml, then --mapping my-mapping.yaml)"
                     + (f"; known stages: {', '.join(known[:12])}" if known else ""))
             errs.append(f"SELECT r.__line, {V.lit(stage_label)}, 'status', r.value, "
-                        f"'stage not in the {self.fmt} mapping' || CASE WHEN {V.q('pipe:out')} IS NOT NULL AND "
-                        f"{V.q('pipe:out')} <> 'default' THEN ' (pipeline ' || {V.q('pipe:out')} || ')' ELSE '' END "
+                        f"'stage not in the {self.fmt} mapping' || CASE WHEN {V.q('bad:stage')} NOT IN ('', 'default') "
+                        f"THEN ' (pipeline ' || {V.q('bad:stage')} || ')' ELSE '' END "
                         f"|| ': cannot tell whether the deal is open, won or lost', {V.lit(hint)} "
-                        f"FROM ({raw_of(st['stage_raw'], V.q('bad:stage') + ' = ' + chr(39) + 'true' + chr(39))}) r "
-                        f"JOIN {o} USING (__line)")
+                        f"FROM ({raw_of(st['stage_raw'], bad_stage)}) r JOIN {o} USING (__line)")
         for line, header, value, reason, hint in self.sheet.cell_errors:
             target = next((c for c in cols if c.label == header), None)
             if target is not None:
@@ -799,10 +803,9 @@ class _Transform:
                     self.notes.append(f"{len(drop)} row(s) identical to an earlier row ignored")
         pipelines = {}
         if st and self.ts.pipelines:
-            for (p,) in self.con.execute(f"SELECT DISTINCT {V.q('pipe:out')} FROM {o}").fetchall():
-                if p is not None:
-                    pipelines[p] = next((x for x in self.ts.pipelines if x.name == p), None) or \
-                        next((x for x in self.ts.pipelines if x.name == "*"), None)
+            for p in sorted(x for x in st["pipelines"] if x is not None):  # of the combinations seen in the rows
+                pipelines[p] = next((x for x in self.ts.pipelines if x.name == p), None) or \
+                    next((x for x in self.ts.pipelines if x.name == "*"), None)
         self.con.unregister(o)
         labels = {c.target: c.label for c in cols}
         raw = RawTable(self.ts.table, self.sheet.source, data, lines, labels=labels, pre_errors=errors,
@@ -901,8 +904,9 @@ def plan(sheets: list[Sheet], mappings: list[Mapping], db: Database | None, sett
     work.sort(key=lambda w: w[0])
     pipelines: dict[str, PipelineSpec] = {}
     bad_rows_given: set[int] = set()
+    weights = [max(1, det.sheet.num_rows) for _, det, _, _ in work]  # progress in rows
     for n, (_, det, ts, info) in enumerate(work):
-        tick(f"mapping {det.sheet.source}", n, len(work))
+        tick(f"mapping {det.sheet.source}", sum(weights[:n]), sum(weights))
         bad = None if id(det.sheet) in bad_rows_given else _bad_rows_table(det.sheet)
         bad_rows_given.add(id(det.sheet))
         if ts is None:  # a canonical table file
@@ -921,6 +925,7 @@ def plan(sheets: list[Sheet], mappings: list[Mapping], db: Database | None, sett
                 [raw.pre_errors, bad.cast(raw.pre_errors.schema)])
         raw.unread_rows = len(det.sheet.bad_rows) if bad is not None else 0
         out.raws.append(raw)
+        history.attach(out, con, det, ts, raw, info, settings, date_order, n)  # stage history columns, if any
         for p, spec in pipes.items():
             pipelines.setdefault(p, spec)
     if out.fatal:

@@ -21,6 +21,7 @@ numbers (``45322`` or ``45322.5``).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -35,8 +36,10 @@ def lit(s: str) -> str:
     return "'" + str(s).replace("'", "''") + "'"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def norm_key(s: str | None) -> str:
-    """The key values are matched on (stages, value maps, names): no case, accents or punctuation."""
+    """The key values are matched on (stages, value maps, names): no case, accents or punctuation.
+    Cached: the same names and headers are looked up many times in one import."""
     if s is None:
         return ""
     s = unicodedata.normalize("NFKD", str(s))
@@ -109,24 +112,28 @@ def number_sql(body: str, core: str, cls: str, decimal: str, *, percent: str = "
 
 
 FAST_STRIP = ("\u00a0", "\u202f", "\u2009", " ", "€")
+_SPACES = " \u00a0\u202f\u2009"
 
 
 def number_value_sql(raw: str, decimal: str, *, percent: str = "reject") -> str:
     """DECIMAL(18, 6) from the raw text: a fast path for the column's usual shape (1 234,56 € or 1,234.56),
-    the full analysis (:func:`number_sql` over inline helpers) for the other values only."""
+    the full analysis (:func:`number_sql` over inline helpers) for the other values only.
+
+    The fast path recognises the usual shape on the raw text itself (one regular expression: digits grouped
+    by spaces or the thousands mark, the decimal mark, an optional euro sign after) and only then strips
+    the separators: matching the raw text is cheaper than stripping every cell first (measured at 1M rows).
+    """
+    group = "." if decimal == "," else ","
+    ok = (f"^-?(?:\\d+|\\d{{1,3}}(?:[{re.escape(group)}{_SPACES}]\\d{{3}})+)(?:{re.escape(decimal)}\\d+)?"
+          f"(?:[{_SPACES}]?€)?$")
     stripped = raw
-    for ch in FAST_STRIP:
+    for ch in (*FAST_STRIP, group):
         stripped = f"replace({stripped}, '{ch}', '')"
-    if decimal == ",":
-        ok = r"^-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?$"
-        fast = f"replace(replace({stripped}, '.', ''), ',', '.')"
-    else:
-        ok = r"^-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$"
-        fast = f"replace({stripped}, ',', '')"
+    fast = f"replace({stripped}, ',', '.')" if decimal == "," else stripped
     body = number_body_sql(raw)
     core = number_core_sql(body)
     slow = number_sql(body, core, number_class_sql(core), decimal, percent=percent)
-    return (f"(CASE WHEN regexp_full_match({stripped}, '{ok}') THEN TRY_CAST({fast} AS DECIMAL(18, 6)) "
+    return (f"(CASE WHEN regexp_full_match({raw}, '{ok}') THEN TRY_CAST({fast} AS DECIMAL(18, 6)) "
             f"ELSE {slow} END)" + (" / 100" if percent == "always" else ""))
 
 
