@@ -21,7 +21,7 @@ import pilotage
 from pilotage import service
 from pilotage.catalogue.facts import FACTS
 from pilotage.catalogue.kpis import BY_ID
-from pilotage.errors import PilotageError
+from pilotage.errors import ImportRejected, PilotageError
 from pilotage.exports import safe_cell
 from pilotage.formatting import SMALL_SAMPLE, fmt, fmt_change, lang as lang_of
 
@@ -238,8 +238,12 @@ def import_(target: Annotated[Path | None, typer.Argument(
         def tick(step, done, total):
             bar.update(task, description=step, completed=done, total=total)
 
-        report = import_path(ws, target, format=format, mapping=mapping, skip_invalid=skip_invalid,
-                             dry_run=dry_run, errors_path=errors_path, date_order=date_order, progress=tick)
+        try:
+            report = import_path(ws, target, format=format, mapping=mapping, skip_invalid=skip_invalid,
+                                 dry_run=dry_run, errors_path=errors_path, date_order=date_order, progress=tick)
+        except ImportRejected as exc:  # the terminal shows the hints too (--date-order dmy...), not only the file
+            exc.args = (summary.rejection_text(exc),)
+            raise
     summary.print_summary(report, time.perf_counter() - t0, out, err)
 
 

@@ -166,3 +166,70 @@ def test_csv_output_neutralises_formulas(tmp_path):
     rows = list(csv_module.reader(p.stdout.splitlines()))
     assert rows[1][0] == "'=HYPERLINK(\"http://x\")"  # shown as text, never run
     assert float(rows[1][1]) == 1
+
+
+# --------------------------------------------------------------------------- import: hints in the terminal
+AMBIGUOUS_DEALS = ("Deal ID,Deal Name,Deal Stage,Amount,Create Date,Deal owner\n"
+                   "1,Chairs,Appointment Scheduled,100,03/04/2024,Alice Martin\n"
+                   "2,Desks,Qualified To Buy,200,05/02/2024,Bruno Petit\n")
+
+
+def test_import_prints_the_hint_of_an_ambiguous_date_column_and_following_it_works(tmp_path):
+    import datetime as dt
+
+    deals = tmp_path / "deals.csv"
+    deals.write_text(AMBIGUOUS_DEALS, encoding="utf-8")
+    db, errors = str(tmp_path / "x.duckdb"), str(tmp_path / "deals.errors.csv")
+    p = run("import", str(deals), "--db", db, "--errors", errors)
+    assert p.returncode == 2
+    lines = p.stderr.splitlines()
+    k = next(i for i, line in enumerate(lines) if "deals.csv: Create Date: dates such as '03/04/2024' (line 2) "
+                                                  "read as day/month or month/day" in line)
+    # the hint, on the line after its error, indented; the error file is still named
+    assert lines[k + 1] == ("  hint: pass --date-order dmy (or mdy), or add date_order: dmy to the column in a "
+                            "mapping file")
+    assert lines[-1] == f"every error is listed in {errors}"
+    with pilotage.connect(db) as ws:
+        assert ws.db.fetchall("SELECT count(*) FROM opportunities") == [(0,)]
+    # following the hint: day/month
+    p = run("import", str(deals), "--db", db, "--errors", errors, "--date-order", "dmy")
+    assert p.returncode == 0, p.stderr
+    with pilotage.connect(db) as ws:
+        assert ws.db.fetchall("SELECT opportunity_id, created_at FROM opportunities ORDER BY 1") == [
+            ("1", dt.datetime(2024, 4, 3)), ("2", dt.datetime(2024, 2, 5))]
+
+
+def test_import_prints_each_distinct_hint_once(tmp_path):
+    # an unknown stage, then 25 amounts that are not numbers: 20 errors listed, two hints, each once
+    rows = ["Deal ID,Deal Name,Deal Stage,Amount,Create Date,Deal owner",
+            "1,Chairs,Assigned dynamically,100,2024-01-02,Alice Martin"]
+    rows += [f"{i},Deal {i},Appointment Scheduled,abc,2024-01-{i:02d},Alice Martin" for i in range(2, 27)]
+    deals = tmp_path / "deals.csv"
+    deals.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    p = run("import", str(deals), "--db", str(tmp_path / "x.duckdb"), "--errors", str(tmp_path / "errors.csv"))
+    assert p.returncode == 2
+    lines = p.stderr.splitlines()
+    assert "error: import rejected, nothing was written (26 error(s)):" in lines
+    hints = [line for line in lines if line.startswith("  hint: ")]
+    assert len(hints) == 2
+    stage = next(i for i, line in enumerate(lines) if line.startswith("deals.csv:2: Deal Stage: stage not in the "))
+    assert lines[stage + 1].startswith("  hint: add it under stages: in a mapping file")
+    amount = next(i for i, line in enumerate(lines) if line.startswith("deals.csv:3: Amount: not a number ('abc')"))
+    assert lines[amount + 1] == ("  hint: expected an amount such as 1 234,56 €, 1.234,56, 1,234.56, (1 234) "
+                                 "or 12,5 %")
+    assert lines[amount + 2].startswith("deals.csv:4: Amount: not a number ('abc')")   # not repeated
+    assert "… and 6 more" in lines
+
+
+def test_json_money_has_no_binary_noise(tmp_path):
+    """0.10 + 0.20 + 1,234,567.01 + 0.07 won: revenue 1,234,567.38 (not 1234567.3800000001), mean 308,641.845."""
+    path = str(tmp_path / "money.duckdb")
+    with pilotage.connect(path) as ws:
+        ws.load({"reps": [{"rep_id": "r1", "name": "A"}], "leads": [], "opportunities": [
+            {"opportunity_id": f"o{i}", "owner_rep_id": "r1", "created_at": "2024-01-02", "stage": "S",
+             "status": "won", "amount": a, "closed_at": "2024-01-10"}
+            for i, a in enumerate(["0.10", "0.20", "1234567.01", "0.07"])]})
+    p = run("kpi", "revenue", "avg_deal_size", "--from", "2024-01-01", "--to", "2024-02-01", "--format", "json",
+            "--db", path, check=True)
+    row = json.loads(p.stdout)[0]
+    assert row["revenue"] == 1234567.38 and row["avg_deal_size"] == 308641.845

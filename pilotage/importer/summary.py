@@ -9,12 +9,47 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from pilotage.errors import PilotageError
+from pilotage.errors import ImportRejected, PilotageError
 from pilotage.importer.canonical import ImportReport, TableReport
 from pilotage.importer.readers import DATA_SUFFIXES
 
 COUNTS = ("rows", "inserted", "updated", "unchanged", "rejected")
 SHOW_CREATED = 8
+SHOWN_ERRORS = 20  # the errors an ImportRejected message lists (its limit)
+
+
+def rejection_text(exc: ImportRejected) -> str:
+    """The message of a rejected import with each listed error's hint on the line after it, indented; a hint
+    shared by many errors (10,000 amounts that are not numbers) is shown once, after the first of them."""
+    text = str(exc)
+    hints = error_hints(exc)
+    if not any(hints):
+        return text
+    lines = text.split("\n")
+    out, i, seen = [lines[0]], 1, set()
+    for (f, _line, col, reason), hint in zip(exc.errors[:SHOWN_ERRORS], hints, strict=True):
+        n = 1 + f"{f}{col or ''}{reason}".count("\n")  # the lines of that error (a reason may hold a line break)
+        out += lines[i:i + n]
+        i += n
+        if hint and hint not in seen:
+            seen.add(hint)
+            out.append(f"  hint: {hint}")
+    return "\n".join(out + lines[i:])
+
+
+def error_hints(exc: ImportRejected, limit: int | None = SHOWN_ERRORS) -> list[str | None]:
+    """The hint of each listed error, found in ``errors_detail`` (file, line, column, value, reason, hint) by its
+    file, line, column and reason (the listed reason may end with the raw value: "not a number ('abc')")."""
+    detail: dict[tuple, list[dict]] = {}
+    for d in getattr(exc, "errors_detail", None) or []:
+        if d.get("hint"):
+            detail.setdefault((d.get("file"), d.get("line")), []).append(d)
+    out = []
+    for f, line, col, reason in exc.errors[:limit]:
+        out.append(next((d["hint"] for d in detail.get((f, line), [])
+                         if (d.get("column") == col or (not d.get("column") and col in (None, "row", "header")))
+                         and str(reason).startswith(str(d.get("reason")))), None))
+    return out
 
 
 def print_summary(report: ImportReport, seconds: float, out: Console, err: Console) -> None:
@@ -89,6 +124,13 @@ def send_to_server(target: Path, server: str, params: dict, mapping: Path | None
             fh.close()
     body = r.json()
     if r.status_code != 200:
+        if body.get("error") == "ImportRejected" and body.get("errors"):  # the same message, with its hints
+            errs = body["errors"]
+            exc = ImportRejected([(e["file"], e["line"], e["column"], e["reason"]) for e in errs])
+            exc.args = (body.get("message") or str(exc),)
+            exc.errors_detail = errs
+            exc.args = (rejection_text(exc),)
+            raise exc
         raise PilotageError(body.get("message", r.text))
     report = ImportReport([TableReport(**t) for t in body["tables"]], body["dry_run"])
     report.files = body.get("files") or []

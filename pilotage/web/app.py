@@ -57,7 +57,10 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
             422 if isinstance(exc, (InvalidCut, ImportRejected)) else 400)
         body = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, ImportRejected):
-            body["errors"] = [{"file": f, "line": ln, "column": c, "reason": r} for f, ln, c, r in exc.errors]
+            from pilotage.importer.summary import error_hints
+
+            body["errors"] = [{"file": f, "line": ln, "column": c, "reason": r, "hint": h}
+                              for (f, ln, c, r), h in zip(exc.errors, error_hints(exc, None), strict=True)]
         if request.url.path.startswith("/api/"):
             return JSONResponse(body, status_code=status)
         from pilotage.web.pages import error_page

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import pilotage
+from tests.test_cli import AMBIGUOUS_DEALS
 from tests.web.conftest import LiveServer
 
 CUT = {"from": "2025-07-01", "to": "2026-07-01"}
@@ -153,7 +154,9 @@ def test_upload_with_a_bad_row_lands_nothing_and_names_it(fresh):
     assert r.status_code == 422
     body = r.json()
     assert {"file": "opportunities.csv", "line": 3, "column": "owner_rep_id",
-            "reason": "unknown rep id (not in reps) ('r9')"} in body["errors"]
+            "reason": "unknown rep id (not in reps) ('r9')"} in [
+        {k: e[k] for k in ("file", "line", "column", "reason")} for e in body["errors"]]
+    assert all("hint" in e for e in body["errors"])
     assert fresh.get("/api/v1/health").json()["counts"]["reps"] == 0
 
 
@@ -190,6 +193,15 @@ def test_cli_import_while_the_server_runs(tmp_path):
         assert "opportunities.csv" in sent.stdout
         jan = {"ids": "revenue", "from": "2024-01-01", "to": "2024-02-01"}
         assert httpx.get(server.url + "/api/v1/kpi", params=jan).json()[0]["revenue"] == 1000
+        # a rejected import through the server prints the same hint as a local one
+        deals = tmp_path / "deals.csv"
+        deals.write_text(AMBIGUOUS_DEALS, encoding="utf-8")
+        refused = subprocess.run([sys.executable, "-m", "pilotage.cli", "import", str(deals), "--server", server.url],
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2
+        lines = refused.stderr.splitlines()
+        k = next(i for i, line in enumerate(lines) if "Create Date: dates such as '03/04/2024'" in line)
+        assert lines[k + 1].startswith("  hint: pass --date-order dmy (or mdy)")
     ws.close()
 
 
