@@ -369,9 +369,12 @@ class _Checker:
         kind = "VIEW" if not skip_invalid and all(self.raws[i].clean for i in idxs) else "TABLE"
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} typed_{table} AS " + " UNION ALL ".join(parts))
         for cond, column, message in t.checks:
+            # a value the CRM layer could not parse was already reported: not also "required when won or lost"
             self._insert_errors(None, f"SELECT pilotage_src AS src, __line AS line, {_sql_str(column)} AS canon, "
                                       f"NULL AS value, {_sql_str(message)} AS reason, NULL AS hint "
-                                      f"FROM typed_{table} WHERE NOT ({cond})")
+                                      f"FROM typed_{table} t WHERE NOT ({cond}) AND NOT EXISTS (SELECT 1 FROM errs p "
+                                      f"WHERE p.seq = 0 AND p.src = t.pilotage_src AND p.line = t.__line "
+                                      f"AND p.canon = {_sql_str(column)})")
         self._check_keys(table)
         if skip_invalid:
             self.drop_rejected(table)

@@ -32,6 +32,8 @@ same shape (docs/import.md). Summary::
           - Appointment Scheduled: {fr: Rendez-vous programmé, probability: 0.2}
           - Closed Won: {status: won, fr: Fermé gagné}
           - Closed Lost: {status: lost}
+        history:                    # optional: stage history columns, one per stage -> stage_changes
+          entered: {en: ['Date entered "{stage}"'], fr: ["Date d'entrée dans « {stage} »"]}
 
 Column options: ``from`` / ``en`` / ``fr`` (header names, matched without case,
 accents or punctuation), ``join`` (parts joined with a space: ``[[First Name,
@@ -44,11 +46,20 @@ only by name or email are created), ``if_empty`` (the id used when a required
 reference is empty, e.g. ``unassigned``), ``percent`` (``always``: 20 means
 20 %), ``when`` (``closed``/``open``: kept only for those deals),
 ``date_order`` (``dmy``/``mdy``), ``decimal`` (``,``/``.``).
+
+History templates (``history: entered:``): header patterns with one ``{stage}``
+placeholder, matched like headers (no case, accents or punctuation); the
+placeholder takes the stage label, optionally followed by `` (<pipeline label>)``.
+A quote around the placeholder (``"``, ``'``, curly quotes, ``« »``) means the
+header must show a quote there, in any style (the closing one may be missing:
+readers strip a trailing ``"`` from headers). Read by :mod:`pilotage.importer.history`.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -64,6 +75,8 @@ STATUSES = ("open", "won", "lost")
 REF_MODES = ("id", "name", "email", "name_or_email")
 COLUMN_OPTIONS = {"from", "en", "fr", "join", "default", "default_from", "values", "other", "ref", "create",
                   "if_empty", "percent", "when", "date_order", "decimal"}
+HISTORY_OPTIONS = {"entered", "date_order"}
+QUOTES = "\"'\u201c\u201d\u201e\u00ab\u00bb\u2018\u2019\u201a`\u00b4"  # " ' “ ” „ « » ‘ ’ ‚ ` ´
 _NO_OTHER = object()
 
 
@@ -121,12 +134,46 @@ class StatusRule:
 
 
 @dataclass
+class HistoryTemplate:
+    """One header pattern of stage history columns: 'Date entered "{stage}"'."""
+
+    text: str
+    regex: re.Pattern
+
+    def stage_of(self, header: str) -> str | None:
+        """The text the placeholder takes in ``header`` (accents stripped, lower case, outer quotes removed;
+        a pipeline label in parentheses kept), or None when the header does not fit the pattern."""
+        m = self.regex.match(_fold(header))
+        if not m:
+            return None
+        stage = m.group("stage").strip(QUOTES + " \t")
+        return stage if re.search(r"[a-z0-9]", stage) else None
+
+
+@dataclass
+class HistorySpec:
+    """Stage history columns of an opportunities export (HubSpot's 'Date entered "<stage> (<pipeline>)"'): each
+    filled cell is a stage_changes row (the deal, the column's stage, the date)."""
+
+    entered: list[HistoryTemplate]
+    date_order: str | None = None
+
+    def entered_stage(self, header: str) -> str | None:
+        for t in self.entered:
+            stage = t.stage_of(header)
+            if stage is not None:
+                return stage
+        return None
+
+
+@dataclass
 class TableSpec:
     table: str
     columns: dict[str, ColumnSpec]
     where: tuple[list[str], set[str]] | None = None  # (headers, norm keys of accepted values)
     status: list[StatusRule] = field(default_factory=list)
     pipelines: list[PipelineSpec] = field(default_factory=list)  # name "*" = any pipeline
+    history: HistorySpec | None = None
 
 
 @dataclass
@@ -248,6 +295,64 @@ def _stage(item, where: str) -> StageSpec:
     return StageSpec(name, aliases, status, None if p is None else float(p))
 
 
+def _fold(s: str) -> str:
+    """Lower case without accents, punctuation kept (history templates are matched on it)."""
+    s = unicodedata.normalize("NFKD", str(s))
+    return "".join(c for c in s if not unicodedata.combining(c)).lower()
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", _fold(s))
+
+
+def _template(text: str, where: str) -> HistoryTemplate:
+    if text.count("{stage}") != 1:
+        raise MappingError(f"{where}: {text!r}: expected one {{stage}} placeholder (the stage label in the header)")
+    pre, post = text.split("{stage}")
+    pre_words, post_words = _words(pre), _words(post)
+    if not pre_words and not post_words:
+        raise MappingError(f"{where}: {text!r}: expected words around {{stage}} (e.g. 'Date entered {{stage}}')")
+    nw, q = "[^a-z0-9]", re.escape(QUOTES)
+    rx = "^" + nw + "*" + (nw + "+").join(re.escape(w) for w in pre_words)
+    if pre_words:
+        rx += "(?![a-z0-9])"
+    if pre.rstrip()[-1:] in QUOTES and pre.strip():  # a quote before the placeholder: one must be there
+        rx += f"[^a-z0-9{q}]*[{q}]"
+    rx += "(?P<stage>.+)"
+    if post_words:
+        rx += nw + "+" + (nw + "+").join(re.escape(w) for w in post_words)
+    rx += nw + "*$"
+    return HistoryTemplate(text, re.compile(rx))
+
+
+def _history(body, table: str, columns: dict, where: str) -> HistorySpec:
+    if table != "opportunities" or "opportunity_id" not in columns:
+        raise MappingError(f"{where}: stage history columns belong to a table of opportunities with an "
+                           f"opportunity_id column")
+    if isinstance(body, (str, list)):
+        body = {"entered": body}
+    if not isinstance(body, dict):
+        raise MappingError(f"{where}: expected {{entered: [header templates with {{stage}}]}}")
+    unknown = set(body) - HISTORY_OPTIONS
+    if unknown:
+        raise MappingError(f"{where}: unknown option(s) {', '.join(sorted(map(str, unknown)))}; "
+                           f"known: {', '.join(sorted(HISTORY_OPTIONS))}")
+    entered = body.get("entered")
+    if isinstance(entered, dict):
+        bad = set(entered) - {"from", "en", "fr"}
+        if bad:
+            raise MappingError(f"{where}.entered: unknown key(s) {', '.join(sorted(map(str, bad)))}: "
+                               f"expected from, en or fr")
+        texts = [t for k in ("from", "en", "fr") for t in _strs(entered.get(k), f"{where}.entered")]
+    else:
+        texts = _strs(entered, f"{where}.entered")
+    if not texts:
+        raise MappingError(f"{where}.entered: expected header templates such as 'Date entered \"{{stage}}\"'")
+    if body.get("date_order") not in (None, "dmy", "mdy"):
+        raise MappingError(f"{where}.date_order: expected dmy or mdy")
+    return HistorySpec([_template(t, f"{where}.entered") for t in texts], body.get("date_order"))
+
+
 def _table_spec(table: str, body: dict, where: str) -> TableSpec:
     if table not in S.BY_NAME:
         raise MappingError(f"{where}.table: unknown table {table!r}: expected one of {', '.join(S.BY_NAME)}")
@@ -282,6 +387,8 @@ def _table_spec(table: str, body: dict, where: str) -> TableSpec:
             p = {"stages": p}
         spec.pipelines.append(PipelineSpec(str(name), _strs(p.get("aliases"), where),
                                            [_stage(s, f"{where}.pipelines.{name}") for s in p.get("stages") or []]))
+    if body.get("history") is not None:
+        spec.history = _history(body["history"], table, spec.columns, f"{where}.history")
     return spec
 
 
