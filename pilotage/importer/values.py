@@ -152,12 +152,6 @@ def currency_sql(expr: str) -> str:
             f"ELSE upper(NULLIF(regexp_extract({expr}, '(?i)\\b(EUR|USD|GBP|CHF|CAD|AUD|JPY)\\b', 1), '')) END")
 
 
-def column_currency_sql(cell_currency: str) -> str:
-    """A cell's own currency, else the column's when every signed cell of the column shows the same one."""
-    return (f"COALESCE({cell_currency}, CASE WHEN min({cell_currency}) OVER () = max({cell_currency}) OVER () "
-            f"THEN min({cell_currency}) OVER () END)")
-
-
 # --------------------------------------------------------------------------- dates
 TIME = r"(?:[ T]+(\d{1,2})[:h](\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
 ISO_RE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
