@@ -618,8 +618,12 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
                 reports[i].rows -= len(report.not_created[raw.table])
     report.errors = checker.errors_json() if n_errors else []
     observe = {i for i, raw in enumerate(raws) if raw.observe_stages} if observed_at else set()
-    if "stage_changes" in by_table:
+    # stages given by the import itself are not also "observed": a sheet's history columns for that sheet's
+    # deals (the history table has the sheet's source), a stage_changes file of its own for every deal
+    history = {raw.source for raw in raws if raw.table == "stage_changes"}
+    if history - {raw.source for raw in raws if raw.table == "opportunities"}:
         observe = set()
+    observe = {i for i in observe if raws[i].source not in history}
     if db.engine == "duckdb":
         # FSST (string compression) costs a sixth of the write of a million deals for a file about a half larger;
         # the ids it would compress are read as fast uncompressed. Measured in docs/import.md (Speed).

@@ -284,3 +284,20 @@ def test_history_columns_belong_to_opportunities():
                                                  "history": {"entered": ["Date entered {stage}"]}}}}
     with pytest.raises(M.MappingError, match="table of opportunities"):
         M.parse_mapping(doc)
+
+
+def test_deals_of_another_file_without_history_are_still_observed(ws, tmp_path):
+    """One import, two exports: the history columns cover their own deals only; the deals of the other file
+    (no history columns) get their stage recorded at the import date, as in any import without history."""
+    folder = tmp_path / "exports"
+    en_export(folder)
+    write(folder / "more-deals.csv",
+          "Record ID,Deal Name,Deal Stage,Pipeline,Amount,Create Date,Close Date,Deal owner\n"
+          "4,Delta,Qualified To Buy,Sales Pipeline,500,2024-02-10 09:00,2024-05-31,Alice Martin\n")
+    report = imp(ws, folder, now=NOW)
+    assert one(ws, "SELECT count(*) FROM opportunities") == 4
+    observed = rows(ws, f"SELECT opportunity_id, stage FROM stage_changes WHERE entered_at = "
+                        f"'{NOW.isoformat(sep=' ')}'")
+    assert observed == [("4", "Qualified To Buy")]
+    assert stage_changes(ws) == sorted(EXPECTED + [("4", "Qualified To Buy", NOW)], key=lambda r: (r[0], r[2]))
+    assert next(t for t in report.tables if t.source == "stage changes observed").inserted == 1
