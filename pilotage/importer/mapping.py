@@ -51,8 +51,8 @@ History templates (``history: entered:``): header patterns with one ``{stage}``
 placeholder, matched like headers (no case, accents or punctuation); the
 placeholder takes the stage label, optionally followed by `` (<pipeline label>)``.
 A quote around the placeholder (``"``, ``'``, curly quotes, ``« »``) means the
-header must show a quote there, in any style (the closing one may be missing:
-readers strip a trailing ``"`` from headers). Read by :mod:`pilotage.importer.history`.
+header must show a quote there, in any style (the closing one may be missing).
+Read by :mod:`pilotage.importer.history`.
 """
 
 from __future__ import annotations

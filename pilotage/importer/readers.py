@@ -220,8 +220,12 @@ def _sniff_delimiter(text: str) -> tuple[str, int]:
 
 
 def clean_header(h: str | None) -> str:
-    h = (h or "").replace("\u00a0", " ").replace("\u202f", " ").replace("\ufeff", "")
-    return re.sub(r"\s+", " ", h).strip().strip('"').strip()
+    """Spaces normalised, a BOM dropped, one pair of quotes around the whole header removed (a quote inside or
+    at one end only is kept: 'Date entered "Closed Won (Sales Pipeline)"')."""
+    h = re.sub(r"\s+", " ", (h or "").replace("\u00a0", " ").replace("\u202f", " ").replace("\ufeff", "")).strip()
+    if len(h) >= 2 and h[0] == h[-1] == '"':
+        h = h[1:-1].strip()
+    return h
 
 
 def unique_headers(headers: list[str], groups: list[str] | None = None) -> tuple[list[str], list[str]]:

@@ -113,7 +113,7 @@ def test_a_bad_date_in_a_history_column_names_the_line_and_the_column(mem, tmp_p
     path = en_export(tmp_path, bad_date="next week")
     with pytest.raises(ImportRejected) as exc:
         imp(mem, path)
-    assert exc.value.errors == [("deals.csv", 3, 'Date entered "Qualified To Buy (Sales Pipeline)',
+    assert exc.value.errors == [("deals.csv", 3, 'Date entered "Qualified To Buy (Sales Pipeline)"',
                                  "not a date ('next week')")]
     assert one(mem, "SELECT count(*) FROM stage_changes") == 0
 
@@ -183,7 +183,7 @@ def test_a_history_column_that_stays_ambiguous_stops_the_import(mem, tmp_path):
     with pytest.raises(ImportRejected) as exc:
         imp(mem, path)
     (source, _, column, reason), = exc.value.errors
-    assert (source, column) == ("deals.csv", 'Date entered "Appointment Scheduled (Sales Pipeline)')
+    assert (source, column) == ("deals.csv", 'Date entered "Appointment Scheduled (Sales Pipeline)"')
     assert "'02/01/2024' (line 2)" in reason and "ambiguous" in reason
     imp(mem, path, date_order="mdy")
     assert stage_changes(mem) == [("1", "Appointment Scheduled", dt.datetime(2024, 2, 1))]
