@@ -561,10 +561,8 @@ class _Transform:
                 continue
             order = V.decide_order(max_a, max_b)
             if order == "mixed":
-                self.fatal.append((self.sheet.source, None, c.label, None,
-                                   f"the column mixes day/month dates (line {self._line_of(c.raw, v_a)}: "
-                                   f"{v_a!r}) and month/day dates (line {self._line_of(c.raw, v_b)}: {v_b!r})",
-                                   "correct the dates so the column uses one order"))
+                self.fatal.append((self.sheet.source, None, c.label, None, *V.mixed_order_error(
+                    self._line_of(c.raw, v_a), v_a, self._line_of(c.raw, v_b), v_b)))
                 continue
             if order:
                 decisions[c.target] = order
@@ -581,11 +579,7 @@ class _Transform:
                 decisions[c.target] = self.lang_date_order
             elif not any(f[2] == c.label for f in self.fatal):
                 self.fatal.append((self.sheet.source, None, c.label, example,
-                                   f"dates such as {example!r} (line {self._line_of(c.raw, example)}) "
-                                   f"read as day/month or month/day: no value in the column has a day above 12, "
-                                   f"so the order stays ambiguous",
-                                   "pass --date-order dmy (or mdy), or add date_order: dmy to the column in a "
-                                   "mapping file"))
+                                   *V.ambiguous_order_error(self._line_of(c.raw, example), example, "to the column")))
         for raw in self.date_h:
             orders = {decisions.get(c.target) for c in cols if c.raw == raw and c.kind == "date"}
             order = next(iter(orders)) if len(orders) == 1 else None

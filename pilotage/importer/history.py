@@ -300,10 +300,8 @@ class _History:
                 continue
             order = V.decide_order(max_a, max_b)
             if order == "mixed":
-                self.fatal.append((self.sheet.source, None, c.header, None,
-                                   f"the column mixes day/month dates (line {self._line_of(c.alias, v_a)}: "
-                                   f"{v_a!r}) and month/day dates (line {self._line_of(c.alias, v_b)}: {v_b!r})",
-                                   "correct the dates so the column uses one order"))
+                self.fatal.append((self.sheet.source, None, c.header, None, *V.mixed_order_error(
+                    self._line_of(c.alias, v_a), v_a, self._line_of(c.alias, v_b), v_b)))
             elif order:
                 orders[c.alias] = order
             else:
@@ -317,12 +315,8 @@ class _History:
             elif self.lang_date_order:
                 orders[c.alias] = self.lang_date_order
             else:
-                self.fatal.append((self.sheet.source, None, c.header, example,
-                                   f"dates such as {example!r} (line {self._line_of(c.alias, example)}) "
-                                   f"read as day/month or month/day: no value in the column has a day above 12, "
-                                   f"so the order stays ambiguous",
-                                   "pass --date-order dmy (or mdy), or add date_order: dmy under history: in a "
-                                   "mapping file"))
+                self.fatal.append((self.sheet.source, None, c.header, example, *V.ambiguous_order_error(
+                    self._line_of(c.alias, example), example, "under history:")))
         if len(decided) == 1:
             c, example = ambiguous[0]
             self.notes.append(f"stage history: dates such as {example!r} read as "

@@ -226,6 +226,13 @@ def _strs(v, where: str) -> list[str]:
     raise MappingError(f"{where}: expected a header name or a list of names")
 
 
+def _known_options(spec: dict, known: set[str], where: str) -> None:
+    unknown = set(spec) - known
+    if unknown:
+        raise MappingError(f"{where}: unknown option(s) {', '.join(sorted(map(str, unknown)))}; "
+                           f"known: {', '.join(sorted(known))}")
+
+
 def _column(target: str, spec, where: str) -> ColumnSpec:
     c = ColumnSpec(target)
     if isinstance(spec, (str, list)):
@@ -233,10 +240,7 @@ def _column(target: str, spec, where: str) -> ColumnSpec:
         return c
     if not isinstance(spec, dict):
         raise MappingError(f"{where}: expected a header, a list of headers or options")
-    unknown = set(spec) - COLUMN_OPTIONS
-    if unknown:
-        raise MappingError(f"{where}: unknown option(s) {', '.join(sorted(map(str, unknown)))}; "
-                           f"known: {', '.join(sorted(COLUMN_OPTIONS))}")
+    _known_options(spec, COLUMN_OPTIONS, where)
     c.headers = _strs(spec.get("from"), where) + _strs(spec.get("en"), where) + _strs(spec.get("fr"), where)
     c.french = ({norm_key(h) for h in _strs(spec.get("fr"), where)}
                 - {norm_key(h) for h in _strs(spec.get("from"), where) + _strs(spec.get("en"), where)})
@@ -333,10 +337,7 @@ def _history(body, table: str, columns: dict, where: str) -> HistorySpec:
         body = {"entered": body}
     if not isinstance(body, dict):
         raise MappingError(f"{where}: expected {{entered: [header templates with {{stage}}]}}")
-    unknown = set(body) - HISTORY_OPTIONS
-    if unknown:
-        raise MappingError(f"{where}: unknown option(s) {', '.join(sorted(map(str, unknown)))}; "
-                           f"known: {', '.join(sorted(HISTORY_OPTIONS))}")
+    _known_options(body, HISTORY_OPTIONS, where)
     entered = body.get("entered")
     if isinstance(entered, dict):
         bad = set(entered) - {"from", "en", "fr"}

@@ -283,6 +283,19 @@ def date_order_evidence_sql(num: str, line: str = "__line", s: str = "s") -> lis
     ]
 
 
+def mixed_order_error(line_a: int | None, value_a: str, line_b: int | None, value_b: str) -> tuple[str, str]:
+    """(reason, hint) of a date column holding both day/month and month/day dates."""
+    return (f"the column mixes day/month dates (line {line_a}: {value_a!r}) and month/day dates "
+            f"(line {line_b}: {value_b!r})", "correct the dates so the column uses one order")
+
+
+def ambiguous_order_error(line: int | None, example: str, where: str) -> tuple[str, str]:
+    """(reason, hint) of a date column whose order nothing decides; ``where``: where a mapping file sets it."""
+    return (f"dates such as {example!r} (line {line}) read as day/month or month/day: no value in the column "
+            f"has a day above 12, so the order stays ambiguous",
+            f"pass --date-order dmy (or mdy), or add date_order: dmy {where} in a mapping file")
+
+
 def decide_order(max_a: int | None, max_b: int | None) -> str | None:
     """'dmy', 'mdy', 'mixed' or None (ambiguous: no part above 12)."""
     a, b = max_a or 0, max_b or 0
