@@ -403,10 +403,14 @@ class _Transform:
             kind = ("ref" if spec.ref else "number" if c.type in (S.MONEY, S.RATE, S.INT)
                     else "date" if c.type in (S.DATE, S.DATETIME) else "text")
             missing = raw is None and spec.default is None and spec.if_empty is None
-            # a required column whose declared header is absent is an error, not its default on every row
-            # (an amount silently 0 everywhere); the default stands in for empty cells only
-            missing = missing or (raw is None and spec.default is not None and c.required and c.default is None
-                                  and bool(spec.all_headers()))
+            # a required number or date whose declared header is absent is an error, not its default on every
+            # row (an amount silently 0 everywhere): the default stands in for empty cells only. A text default
+            # says what it is ('unknown' source): it stands in for the whole column, with a note
+            absent = raw is None and spec.default is not None and bool(spec.all_headers())
+            missing = missing or (absent and c.required and c.default is None and c.type != S.STR)
+            if absent and not missing:
+                self.notes.append(f"no column for {c.name} (such as {spec.all_headers()[0]!r}): every row gets "
+                                  f"{spec.default!r}")
             if missing:
                 if c.required and c.default is None and not (c.name == "status" and derived_status):
                     headers = spec.all_headers()

@@ -137,3 +137,15 @@ def test_a_closed_date_that_is_no_date_is_a_clear_error(ws, tmp_path):
     assert sum(t.rejected for t in report.tables) == 2
     assert "__export__.crm_lead_6" not in _leads(ws)
     assert _leads(ws)["__export__.crm_lead_1"] == EXPECTED["__export__.crm_lead_1"]
+
+
+def test_an_export_without_a_source_column_imports_with_unknown_sources_and_says_so(ws, tmp_path):
+    """Odoo exports often leave Source out: the leads land with the source 'unknown' (the mapping's default),
+    and the summary says so; an absent amount column would still be an error (tests/importer/test_review_fixes)."""
+    text = "\n".join(line.rsplit(",", 1)[0] for line in EN.splitlines()) + "\n"
+    assert "Source" not in text.splitlines()[0]
+    report = import_path(ws, _write(tmp_path / "crm_lead.csv", text))
+    assert ws.db.fetchall("SELECT source, count(*) FROM leads GROUP BY 1") == [("unknown", 8)]
+    notes = [n for f in report.files for n in f["notes"]]
+    assert "no column for source (such as 'Source'): every row gets 'unknown'" in notes
+    assert _leads(ws) == EXPECTED
