@@ -232,7 +232,7 @@ def import_(target: Annotated[Path | None, typer.Argument(
         errors_path.unlink()  # a stale error file from an earlier run would mislead
     ws = _open(db)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("import", total=1)
 
         def tick(step, done, total):
@@ -324,7 +324,7 @@ def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "s
     out.print(f"demo data generated in {t1 - t0:.1f} s ({counts.get('opportunities', 0):,} opportunities)")
     ws = _open(db)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("import", total=1)
         report = ws.import_folder(target, progress=lambda s, d, t: bar.update(task, description=s,
                                                                                completed=d, total=t))

@@ -233,3 +233,13 @@ def test_json_money_has_no_binary_noise(tmp_path):
             "--db", path, check=True)
     row = json.loads(p.stdout)[0]
     assert row["revenue"] == 1234567.38 and row["avg_deal_size"] == 308641.845
+
+
+def test_import_output_to_a_file_has_no_progress_residue(tmp_path):
+    """Redirected (a script, a cron job), the progress bar stays out: stderr holds the notes, nothing before."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
+                     "1,Alpha,Closed Won,1000,2024-02-01,2024-02-20,Alice Martin\n", encoding="utf-8")
+    p = run("import", str(deals), "--db", str(tmp_path / "x.duckdb"), check=True)
+    assert p.stderr == "" or not p.stderr.startswith("\n"), repr(p.stderr[:80])
+    assert "deals.csv: hubspot deals" in p.stdout.splitlines()[0]
