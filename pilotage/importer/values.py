@@ -153,18 +153,21 @@ def currency_sql(expr: str) -> str:
 
 
 # --------------------------------------------------------------------------- dates
-TIME = r"(?:[ T]+(\d{1,2})[:h](\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
-ISO_RE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
-ZONED_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+# a time after the date: "14:05", "14h05", "14:05:30", "2:05 PM" (US exports: "12/4/2023, 10:05 AM")
+AMPM = r"(?:\s*([AaPp])\.?[Mm]\.?)?"
+TIME = r"(?:,?[ T]+(\d{1,2})[:h](\d{2})(?::(\d{2})(?:\.\d+)?)?" + AMPM + ")?"
+ZONE = r"(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)"
+ISO_RE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*" + ZONE + "?$"
+ZONED_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*" + ZONE + "$"
 NUM_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + TIME + "$"
 YMD_RE = r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + TIME + "$"
 COMPACT_RE = r"^(\d{4})(\d{2})(\d{2})$"
-SERIAL_RE = r"^\d{5}(?:\.\d+)?$"
+SERIAL_RE = r"^\d{5}(?:[.,]\d+)?$"  # 45322.5, or 45322,5 from a French Excel
 _WEEKDAY = r"(?:[a-z]+\.?,?\s+)?"
 NAMED_DMY_RE = (r"^" + _WEEKDAY + r"(\d{1,2})(?:er|st|nd|rd|th)?[\s\-/.]*#(\d{2})#[\s\-/.,]*(\d{4}|\d{2})"
-                + r"(?:,?\s*(?:a\s+)?(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$")
+                + r"(?:,?\s*(?:a\s+)?(\d{1,2})[:h](\d{2})(?::(\d{2}))?" + AMPM + ")?$")
 NAMED_MDY_RE = (r"^" + _WEEKDAY + r"#(\d{2})#[\s\-/.]*(\d{1,2})(?:st|nd|rd|th)?,?[\s\-/.]*(\d{4})"
-                + r"(?:,?\s*(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$")
+                + r"(?:,?\s*(?:at\s+)?(\d{1,2})[:h](\d{2})(?::(\d{2}))?" + AMPM + ")?$")
 MONTHS = (
     ("01", "janvier|january|janv|jan"), ("02", "fevrier|february|fevr|fev|feb"),
     ("03", "march|mars|mar"), ("04", "avril|april|avr|apr"), ("05", "mai|may"),
@@ -172,7 +175,7 @@ MONTHS = (
     ("09", "septembre|september|sept|sep"), ("10", "octobre|october|oct"),
     ("11", "novembre|november|nov"), ("12", "decembre|december|dec"),
 )
-PARTS = ["a", "b", "y", "hh", "mi", "ss"]
+PARTS = ["a", "b", "y", "hh", "mi", "ss", "ap"]
 
 
 def month_names_sql(expr: str) -> str:
@@ -188,11 +191,16 @@ def _year(y: str) -> str:
             f"THEN 2000 ELSE 1900 END ELSE CAST({y} AS INT) END)")
 
 
-def _mk(y: str, m: str, d: str, hh: str, mi: str, ss: str) -> str:
+def _mk(p: str, y: str, m: str, d: str) -> str:
+    """TIMESTAMP from the struct ``p`` of extracted parts: year, month and day from the fields named ``y``,
+    ``m``, ``d``; hh, mi, ss, and ap (A or P: 12-hour clock) when present."""
     def num(x):
-        return f"COALESCE(TRY_CAST(NULLIF({x}, '') AS INT), 0)"
-    return (f"try(make_timestamp({_year(y)}, CAST({m} AS INT), CAST({d} AS INT), {num(hh)}, {num(mi)}, "
-            f"CAST({num(ss)} AS DOUBLE)))")
+        return f"COALESCE(TRY_CAST(NULLIF({p}.{x}, '') AS INT), 0)"
+    ap = f"upper({p}.ap)"
+    hour = (f"(CASE WHEN {ap} = 'P' AND {num('hh')} < 12 THEN {num('hh')} + 12 "
+            f"WHEN {ap} = 'A' AND {num('hh')} = 12 THEN 0 ELSE {num('hh')} END)")
+    return (f"try(make_timestamp({_year(f'{p}.{y}')}, CAST({p}.{m} AS INT), CAST({p}.{d} AS INT), {hour}, "
+            f"{num('mi')}, CAST({num('ss')} AS DOUBLE)))")
 
 
 def date_helpers(expr: str) -> dict[str, str]:
@@ -207,29 +215,31 @@ def date_helpers(expr: str) -> dict[str, str]:
 def timestamp_sql(s: str, num: str, named: str, order: str | None, tz: str) -> str:
     """Wall-clock TIMESTAMP in the workspace time zone from text ``s`` and its helper columns."""
     if order == "mdy":
-        dmy = _mk(f"{num}.y", f"{num}.a", f"{num}.b", f"{num}.hh", f"{num}.mi", f"{num}.ss")
+        dmy = _mk(num, "y", "a", "b")
     else:  # dmy, or a column with no ambiguous value (every numeric date has a day above 12... or none)
-        dmy = _mk(f"{num}.y", f"{num}.b", f"{num}.a", f"{num}.hh", f"{num}.mi", f"{num}.ss")
+        dmy = _mk(num, "y", "b", "a")
     if order is None:  # no numeric dates decided: day-first unless the day cannot be first
-        alt = _mk(f"{num}.y", f"{num}.a", f"{num}.b", f"{num}.hh", f"{num}.mi", f"{num}.ss")
-        dmy = f"COALESCE({dmy}, {alt})"
+        dmy = f"COALESCE({dmy}, {_mk(num, 'y', 'a', 'b')})"
     nd = f"regexp_extract({named}, '{NAMED_DMY_RE}', {PARTS})"
-    nm = f"regexp_extract({named}, '{NAMED_MDY_RE}', ['b', 'a', 'y', 'hh', 'mi', 'ss'])"
-    ymd = f"regexp_extract({s}, '{YMD_RE}', ['y', 'b', 'a', 'hh', 'mi', 'ss'])"
+    nm = f"regexp_extract({named}, '{NAMED_MDY_RE}', ['b', 'a', 'y', 'hh', 'mi', 'ss', 'ap'])"
+    ymd = f"regexp_extract({s}, '{YMD_RE}', ['y', 'b', 'a', 'hh', 'mi', 'ss', 'ap'])"
+    # what DuckDB's TIMESTAMPTZ reads: "10:00 UTC" -> "10:00:00+00" (an offset, and seconds before it)
+    utc = (f"regexp_replace(regexp_replace({s}, '\\s*(UTC|GMT)$', '+00'), "
+           f"'([ T]\\d{{1,2}}:\\d{{2}})(\\s*)(Z|[+-])', '\\1:00\\2\\3')")
     return (
         f"CASE WHEN {s} IS NULL THEN NULL "
         f"WHEN regexp_full_match({s}, '{ISO_RE}') THEN CASE WHEN regexp_matches({s}, '{ZONED_RE}') "
-        f"THEN TRY_CAST({s} AS TIMESTAMPTZ) AT TIME ZONE {lit(tz)} ELSE TRY_CAST({s} AS TIMESTAMP) END "
+        f"THEN TRY_CAST({utc} AS TIMESTAMPTZ) AT TIME ZONE {lit(tz)} ELSE TRY_CAST({s} AS TIMESTAMP) END "
         f"WHEN {num} IS NOT NULL THEN {dmy} "
         f"WHEN regexp_full_match({s}, '{YMD_RE}') THEN "
-        f"{_mk(ymd + '.y', ymd + '.b', ymd + '.a', ymd + '.hh', ymd + '.mi', ymd + '.ss')} "
+        f"{_mk(ymd, 'y', 'b', 'a')} "
         f"WHEN regexp_full_match({s}, '{COMPACT_RE}') THEN try(strptime({s}, '%Y%m%d')) "
         f"WHEN regexp_full_match({s}, '{SERIAL_RE}') THEN TIMESTAMP '1899-12-30' + "
-        f"to_microseconds(CAST(round(CAST({s} AS DOUBLE) * 86400000000) AS BIGINT)) "
+        f"to_microseconds(CAST(round(CAST(replace({s}, ',', '.') AS DOUBLE) * 86400000000) AS BIGINT)) "
         f"WHEN {named} IS NOT NULL AND regexp_full_match({named}, '{NAMED_DMY_RE}') THEN "
-        f"{_mk(nd + '.y', nd + '.b', nd + '.a', nd + '.hh', nd + '.mi', nd + '.ss')} "
+        f"{_mk(nd, 'y', 'b', 'a')} "
         f"WHEN {named} IS NOT NULL AND regexp_full_match({named}, '{NAMED_MDY_RE}') THEN "
-        f"{_mk(nm + '.y', nm + '.b', nm + '.a', nm + '.hh', nm + '.mi', nm + '.ss')} "
+        f"{_mk(nm, 'y', 'b', 'a')} "
         f"END"
     )
 
@@ -238,16 +248,18 @@ DATE_PREFIX_RE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"
 
 
 def fast_date_format(shape: str, order: str | None) -> str | None:
-    """The strptime format of a column's usual shape ('99/99/9999 99:99' -> '%d/%m/%Y %H:%M'), if simple."""
-    m = re.fullmatch(r"(9{1,2})([/.\-])(9{1,2})\2(9{4}|99)(?:( |T)9{1,2}[:h]99(:99)?)?", shape)
+    """The strptime format of a column's usual shape ('99/99/9999 99:99' -> '%d/%m/%Y %H:%M',
+    '9/9/9999, 99:99 AM' -> '%m/%d/%Y, %I:%M %p' in a month/day column), if simple."""
+    m = re.fullmatch(r"(9{1,2})([/.\-])(9{1,2})\2(9{4}|99)(?:(,? |T)9{1,2}([:h])99(:99)?(?:( ?)([AP]M))?)?", shape)
     if m:
         sep = m.group(2)
         year = "%Y" if len(m.group(4)) == 4 else "%y"
         day_first = order != "mdy"
         date = f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
         if m.group(5):
-            hm = "%H:%M" if ":" in shape[len(m.group(0)) - 6:] else "%Hh%M"
-            return f"{date}{m.group(5)}{hm}{':%S' if m.group(6) else ''}"
+            hour = "%I" if m.group(9) else "%H"
+            ampm = f"{m.group(8)}%p" if m.group(9) else ""
+            return f"{date}{m.group(5)}{hour}{m.group(6)}%M{':%S' if m.group(7) else ''}{ampm}"
         return date
     m = re.fullmatch(r"9999-99-99(?:( |T)99:99(:99)?)?", shape)
     if m:

@@ -157,3 +157,27 @@ def test_impossible_dates_are_rejected_with_their_line(mem, tmp_path):
     msg = str(exc.value)
     assert "deals.csv:3: Create Date: not a date ('31/02/2024')" in msg
     assert "deals.csv:4: Create Date: not a date ('hier')" in msg
+
+
+def test_us_twelve_hour_times_utc_suffixes_and_french_excel_serials(mem, tmp_path):
+    """A US Salesforce report writes '12/4/2023, 10:05 AM'; some exports write '... UTC'; a French Excel writes
+    the serial number 45322,5 (noon on 2024-01-31). Worked out by hand; Paris is UTC+1 in January."""
+    f = write(tmp_path / "deals.csv", deals(
+        '"Closed Won",1,"12/4/2023, 10:05 AM","12/31/2023 11:59:59 PM",A',
+        '"Closed Won",1,"1/31/2024, 12:05 AM","2/1/2024, 12:30 PM",A',
+        '"Closed Won",1,"1/15/2024, 2:05 PM","2/1/2024",A',
+    ))
+    imp(mem, f)
+    d = dt.datetime
+    assert rows(mem, "SELECT CAST(opportunity_id AS INT), created_at, closed_at FROM opportunities ORDER BY 1") == [
+        (1, d(2023, 12, 4, 10, 5), d(2023, 12, 31, 23, 59, 59)),
+        (2, d(2024, 1, 31, 0, 5), d(2024, 2, 1, 12, 30)),   # 12 AM is midnight, 12 PM is noon
+        (3, d(2024, 1, 15, 14, 5), d(2024, 2, 1)),
+    ]
+    g = write(tmp_path / "more.csv", deals(
+        "Closed Won,1,2024-01-31 10:00 UTC,45322,A",
+        "Closed Won,1,2024-01-31T10:00Z,\"45322,5\",A",
+    ))
+    imp(mem, g)
+    assert rows(mem, "SELECT CAST(opportunity_id AS INT), created_at, closed_at FROM opportunities ORDER BY 1")[:2] \
+        == [(1, d(2024, 1, 31, 11, 0), d(2024, 1, 31)), (2, d(2024, 1, 31, 11, 0), d(2024, 1, 31, 12, 0))]
