@@ -581,6 +581,10 @@ class _Transform:
                                   f"file's other date columns")
             elif self.lang_date_order:
                 decisions[c.target] = self.lang_date_order
+                self.notes.append(f"{c.label}: dates such as {example!r} read as "
+                                  f"{'day/month' if self.lang_date_order == 'dmy' else 'month/day'}, the order of "
+                                  f"{'French' if self.det.language == 'fr' else 'English'} {self.fmt} exports "
+                                  f"(no value in the column tells; --date-order to choose)")
             elif not any(f[2] == c.label for f in self.fatal):
                 self.fatal.append((self.sheet.source, None, c.label, example,
                                    *V.ambiguous_order_error(self._line_of(c.raw, example), example, "to the column")))

@@ -314,6 +314,9 @@ class _History:
                 orders[c.alias] = next(iter(decided))
             elif self.lang_date_order:
                 orders[c.alias] = self.lang_date_order
+                self.notes.append(f"stage history: dates such as {example!r} read as "
+                                  f"{'day/month' if self.lang_date_order == 'dmy' else 'month/day'}, the order of "
+                                  f"the headers' language (no value tells; --date-order to choose)")
             else:
                 self.fatal.append((self.sheet.source, None, c.header, example, *V.ambiguous_order_error(
                     self._line_of(c.alias, example), example, "under history:")))

@@ -181,3 +181,15 @@ def test_us_twelve_hour_times_utc_suffixes_and_french_excel_serials(mem, tmp_pat
     imp(mem, g)
     assert rows(mem, "SELECT CAST(opportunity_id AS INT), created_at, closed_at FROM opportunities ORDER BY 1")[:2] \
         == [(1, d(2024, 1, 31, 11, 0), d(2024, 1, 31)), (2, d(2024, 1, 31, 11, 0), d(2024, 1, 31, 12, 0))]
+
+
+def test_an_ambiguous_column_read_by_the_headers_language_says_so(mem, tmp_path):
+    """French HubSpot headers, every date with day and month <= 12: read as day/month (the French order), and
+    the summary says so, since nothing in the column told."""
+    f = write(tmp_path / "deals.csv", "ID de fiche d'informations;Phase de la transaction;Montant;Date de création\n"
+              "1;Contrat envoyé;100;05/01/2024\n2;Contrat envoyé;200;06/02/2024\n", "utf-8-sig")
+    report = imp(mem, f)
+    assert rows(mem, "SELECT opportunity_id, created_at FROM opportunities ORDER BY 1") == [
+        ("1", dt.datetime(2024, 1, 5)), ("2", dt.datetime(2024, 2, 6))]
+    assert "Date de création: dates such as '05/01/2024' read as day/month, the order of French hubspot exports " \
+           "(no value in the column tells; --date-order to choose)" in report.files[0]["notes"]
