@@ -214,17 +214,15 @@ def import_(target: Annotated[Path | None, typer.Argument(
         params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "format": format, "date_order": date_order}
         try:
             report = summary.send_to_server(target, server, params, mapping)
-        except PilotageError:
+        except ImportRejected as exc:  # the server's errors, in the error file here, as a local import writes it
+            listed = getattr(exc, "errors_detail", None) or []
+            _write_errors(errors_path, listed)
+            where = ("every error is listed in" if exc.total <= len(listed)
+                     else f"the first {len(listed):,} errors (of {exc.total:,}) are listed in")
+            exc.args = (f"{exc.args[0]}\n{where} {errors_path}",)
             raise
         if report.errors:
-            from pilotage.exports import safe_row
-
-            with open(errors_path, "w", newline="", encoding="utf-8-sig") as fh:
-                w = csv.writer(fh)
-                w.writerow(["file", "line", "column", "raw value", "reason", "hint"])
-                for e in report.errors:
-                    w.writerow(safe_row([e.get("file") or "", e.get("line") or "", e.get("column") or "",
-                                         e.get("value") or "", e.get("reason") or "", e.get("hint") or ""]))
+            _write_errors(errors_path, report.errors)
             report.error_file = str(errors_path)
         summary.print_summary(report, time.perf_counter() - t0, out, err)
         return
@@ -245,6 +243,18 @@ def import_(target: Annotated[Path | None, typer.Argument(
             exc.args = (summary.rejection_text(exc),)
             raise
     summary.print_summary(report, time.perf_counter() - t0, out, err)
+
+
+def _write_errors(path: Path, errors: list[dict]) -> None:
+    """The error file of an import done by a server (its JSON errors), in the same columns as a local one."""
+    from pilotage.exports import safe_row
+
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "line", "column", "raw value", "reason", "hint"])
+        for e in errors:
+            w.writerow(safe_row([e.get("file") or "", e.get("line") or "", e.get("column") or "",
+                                 e.get("value") or "", e.get("reason") or "", e.get("hint") or ""]))
 
 
 def _print_report(report, seconds: float) -> None:

@@ -37,19 +37,24 @@ def rejection_text(exc: ImportRejected) -> str:
     return "\n".join(out + lines[i:])
 
 
-def error_hints(exc: ImportRejected, limit: int | None = SHOWN_ERRORS) -> list[str | None]:
-    """The hint of each listed error, found in ``errors_detail`` (file, line, column, value, reason, hint) by its
-    file, line, column and reason (the listed reason may end with the raw value: "not a number ('abc')")."""
+def error_details(exc: ImportRejected, limit: int | None = SHOWN_ERRORS) -> list[dict]:
+    """Each listed error's detail (file, line, column, value, reason, hint), found in ``errors_detail`` by its
+    file, line, column and reason (the listed reason may end with the raw value: "not a number ('abc')");
+    ``{}`` for an error without one."""
     detail: dict[tuple, list[dict]] = {}
     for d in getattr(exc, "errors_detail", None) or []:
-        if d.get("hint"):
-            detail.setdefault((d.get("file"), d.get("line")), []).append(d)
+        detail.setdefault((d.get("file"), d.get("line")), []).append(d)
     out = []
     for f, line, col, reason in exc.errors[:limit]:
-        out.append(next((d["hint"] for d in detail.get((f, line), [])
+        out.append(next((d for d in detail.get((f, line), [])
                          if (d.get("column") == col or (not d.get("column") and col in (None, "row", "header")))
-                         and str(reason).startswith(str(d.get("reason")))), None))
+                         and str(reason).startswith(str(d.get("reason")))), {}))
     return out
+
+
+def error_hints(exc: ImportRejected, limit: int | None = SHOWN_ERRORS) -> list[str | None]:
+    """The hint of each listed error (see :func:`error_details`)."""
+    return [d.get("hint") for d in error_details(exc, limit)]
 
 
 def print_summary(report: ImportReport, seconds: float, out: Console, err: Console) -> None:
@@ -126,7 +131,8 @@ def send_to_server(target: Path, server: str, params: dict, mapping: Path | None
     if r.status_code != 200:
         if body.get("error") == "ImportRejected" and body.get("errors"):  # the same message, with its hints
             errs = body["errors"]
-            exc = ImportRejected([(e["file"], e["line"], e["column"], e["reason"]) for e in errs])
+            exc = ImportRejected([(e["file"], e["line"], e["column"], e["reason"]) for e in errs],
+                                 total=body.get("errors_total"))
             exc.args = (body.get("message") or str(exc),)
             exc.errors_detail = errs
             exc.args = (rejection_text(exc),)

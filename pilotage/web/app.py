@@ -57,10 +57,12 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
             422 if isinstance(exc, (InvalidCut, ImportRejected)) else 400)
         body = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, ImportRejected):
-            from pilotage.importer.summary import error_hints
+            from pilotage.importer.summary import error_details
 
-            body["errors"] = [{"file": f, "line": ln, "column": c, "reason": r, "hint": h}
-                              for (f, ln, c, r), h in zip(exc.errors, error_hints(exc, None), strict=True)]
+            body["errors"] = [{"file": f, "line": ln, "column": c, "reason": r, "value": d.get("value"),
+                               "hint": d.get("hint")}
+                              for (f, ln, c, r), d in zip(exc.errors, error_details(exc, None), strict=True)]
+            body["errors_total"] = exc.total
         if request.url.path.startswith("/api/"):
             return JSONResponse(body, status_code=status)
         from pilotage.web.pages import error_page

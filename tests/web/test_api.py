@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
@@ -196,12 +197,30 @@ def test_cli_import_while_the_server_runs(tmp_path):
         # a rejected import through the server prints the same hint as a local one
         deals = tmp_path / "deals.csv"
         deals.write_text(AMBIGUOUS_DEALS, encoding="utf-8")
-        refused = subprocess.run([sys.executable, "-m", "pilotage.cli", "import", str(deals), "--server", server.url],
-                                 capture_output=True, text=True, timeout=60)
+        errors = tmp_path / "deals.errors.csv"
+        refused = subprocess.run([sys.executable, "-m", "pilotage.cli", "import", str(deals), "--server", server.url,
+                                  "--errors", str(errors)], capture_output=True, text=True, timeout=60)
         assert refused.returncode == 2
         lines = refused.stderr.splitlines()
         k = next(i for i, line in enumerate(lines) if "Create Date: dates such as '03/04/2024'" in line)
         assert lines[k + 1].startswith("  hint: pass --date-order dmy (or mdy)")
+        # the error file is written here, as by a local import, and the message says where
+        assert lines[-1] == f"every error is listed in {errors}"
+        with open(errors, encoding="utf-8-sig") as fh:
+            listed = list(csv.DictReader(fh))
+        assert [(r["file"], r["column"], r["raw value"]) for r in listed] == \
+            [("deals.csv", "Create Date", "03/04/2024")]
+        assert listed[0]["hint"].startswith("pass --date-order dmy")
+        # a row error through the API carries its raw value and hint
+        bad = tmp_path / "bad.csv"
+        bad.write_text("Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
+                       "1,Alpha,Closed Won,douze,2024-02-01,2024-02-20,Alice Martin\n", encoding="utf-8")
+        with open(bad, "rb") as fh:
+            body = httpx.post(server.url + "/api/v1/import", files={"files": ("bad.csv", fh, "text/csv")}).json()
+        assert body["errors_total"] == 1
+        assert {k: body["errors"][0][k] for k in ("line", "column", "value")} == \
+            {"line": 2, "column": "Amount", "value": "douze"}
+        assert body["errors"][0]["hint"].startswith("expected an amount such as")
     ws.close()
 
 
