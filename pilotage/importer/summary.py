@@ -97,7 +97,8 @@ def print_summary(report: ImportReport, seconds: float, out: Console, err: Conso
                   highlight=False, soft_wrap=True)
     rejected = sum(r.rejected for r in report.tables)
     if rejected:
-        out.print(f"[bold yellow]{rejected} row(s) rejected and skipped[/] (--skip-invalid)"
+        done = "would be rejected and skipped" if report.dry_run else "rejected and skipped"
+        out.print(f"[bold yellow]{rejected} row(s) {done}[/] (--skip-invalid)"
                   + (f"; every error is listed in {report.error_file}" if report.error_file else ""),
                   highlight=False, soft_wrap=True)
     elif report.error_file:

@@ -115,6 +115,7 @@ def test_cli_summary_says_where_the_errors_are(tmp_path):
     assert len(default.read_text(encoding="utf-8-sig").splitlines()) == 4
     p = run_cli(str(f), "--db", db, "--skip-invalid", "--dry-run", "--errors", str(tmp_path / "e.csv"), cwd=tmp_path)
     assert "dry run: nothing written" in p.stdout
+    assert "2 row(s) would be rejected and skipped (--skip-invalid)" in p.stdout
     assert (tmp_path / "e.csv").exists()
 
 
