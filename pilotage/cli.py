@@ -228,7 +228,13 @@ def import_(target: Annotated[Path | None, typer.Argument(
         return
     if errors_path.exists() and errors is None:
         errors_path.unlink()  # a stale error file from an earlier run would mislead
-    ws = _open(db)
+    from pilotage.store.database import resolve_url
+
+    url = resolve_url(db)
+    if dry_run and not url.startswith(("postgresql://", "postgres://")) and url != ":memory:" \
+            and not Path(url.removeprefix("duckdb://")).exists():
+        url = ":memory:"  # a dry run into a database that does not exist yet creates no file: all would be new
+    ws = _open(url)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("import", total=1)

@@ -243,3 +243,15 @@ def test_import_output_to_a_file_has_no_progress_residue(tmp_path):
     p = run("import", str(deals), "--db", str(tmp_path / "x.duckdb"), check=True)
     assert p.stderr == "" or not p.stderr.startswith("\n"), repr(p.stderr[:80])
     assert "deals.csv: hubspot deals" in p.stdout.splitlines()[0]
+
+
+def test_a_dry_run_into_a_new_database_creates_no_file(tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
+                     "1,Alpha,Closed Won,1000,2024-02-01,2024-02-20,Alice Martin\n", encoding="utf-8")
+    db = tmp_path / "new.duckdb"
+    p = run("import", str(deals), "--db", str(db), "--dry-run", check=True)
+    assert "dry run: nothing written" in p.stdout
+    row = next(line.split() for line in p.stdout.splitlines() if "opportunities" in line)
+    assert row[-5:] == ["1", "1", "0", "0", "0"]  # rows, would be inserted, updated, unchanged, rejected
+    assert not db.exists()
