@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -250,7 +251,9 @@ def test_a_dry_run_into_a_new_database_creates_no_file(tmp_path):
     deals.write_text("Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
                      "1,Alpha,Closed Won,1000,2024-02-01,2024-02-20,Alice Martin\n", encoding="utf-8")
     db = tmp_path / "new.duckdb"
-    p = run("import", str(deals), "--db", str(db), "--dry-run", check=True)
+    p = subprocess.run([sys.executable, "-m", "pilotage.cli", "import", str(deals), "--db", str(db), "--dry-run"],
+                       capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "60"})
+    assert p.returncode == 0, p.stderr
     assert "dry run: nothing written" in p.stdout
     # (a narrow terminal: one line per table) rows, would be inserted, updated, unchanged, rejected
     assert "deals.csv -> opportunities: 1 rows, 1 inserted, 0 updated, 0 unchanged, 0 rejected" in p.stdout
