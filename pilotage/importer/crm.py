@@ -417,8 +417,7 @@ class _Transform:
                     self.fatal.append((self.sheet.source, 1, c.name, None,
                                        f"no column for {c.name}: expected a header such as "
                                        f"{', '.join(repr(h) for h in headers[:5]) or '(none declared)'}",
-                                       f"rename the column, or map it in a mapping file (--mapping; "
-                                       f"pilotage import --show-mapping {self.fmt} shows this one)"))
+                                       f"rename the column, or map it in {self._where_to_edit()}"))
                 continue
             cols.append(_Col(c.name, label or c.name, raw, kind))
         if self.fatal:
@@ -775,8 +774,7 @@ class _Transform:
         if st and self.con.execute(f"SELECT 1 FROM {o} WHERE {bad_stage} LIMIT 1").fetchall():
             stage_label = next((c.label for c in cols if c.target == "stage"), "stage")
             known = self._known_stages()
-            hint = (f"add it under stages: in a mapping file (pilotage import --show-mapping {self.fmt} > "
-                    f"my-mapping.yaml, then --mapping my-mapping.yaml)"
+            hint = (f"add it under stages: in {self._where_to_edit()}"
                     + (f"; known stages: {', '.join(known[:12])}" if known else ""))
             errs.append(f"SELECT r.__line, {V.lit(stage_label)}, 'status', r.value, "
                         f"'stage not in the {self.fmt} mapping' || CASE WHEN {V.q('bad:stage')} NOT IN ('', 'default') "
@@ -827,6 +825,9 @@ class _Transform:
                        keys_unique=keys_unique)
         self.reg.add_rows(self.ts.table, data)
         return raw, pipelines
+
+    def _where_to_edit(self) -> str:
+        return self.det.mapping.where_to_edit() if self.det.mapping else "a mapping file (--mapping, docs/import.md)"
 
     def _known_stages(self) -> list[str]:
         return [s.name for p in self.ts.pipelines for s in p.stages]

@@ -35,9 +35,14 @@ same shape (docs/import.md). Summary::
         history:                    # optional: stage history columns, one per stage -> stage_changes
           entered: {en: ['Date entered "{stage}"'], fr: ["Date d'entrée dans « {stage} »"]}
 
+Every key is checked (:func:`_known_options`): a typo (``colums:``, ``stage:``) is an error naming the file,
+the path (``entities.deals.tables[0]``), the key and the known keys. ``sources:`` and keys starting with
+``x-`` at the top level hold YAML anchors (``&sources``) reused below.
+
 Column options: ``from`` / ``en`` / ``fr`` (header names, matched without case,
 accents or punctuation), ``join`` (parts joined with a space: ``[[First Name,
-Prénom], [Last Name, Nom]]``), ``default`` (a value for an absent column or an
+Prénom], [Last Name, Nom]]``; a part may be ``{en: [...], fr: [...]}``, its French
+names then tell the headers' language), ``default`` (a value for an absent column or an
 empty cell), ``default_from`` (other headers tried when the cell is empty),
 ``values`` (raw value -> canonical value; ``other``: the value of any other
 non-empty cell), ``ref`` (``id``, ``name``, ``email``
@@ -57,6 +62,7 @@ Read by :mod:`pilotage.importer.history`.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 import unicodedata
@@ -76,6 +82,18 @@ REF_MODES = ("id", "name", "email", "name_or_email")
 COLUMN_OPTIONS = {"from", "en", "fr", "join", "default", "default_from", "values", "other", "ref", "create",
                   "if_empty", "percent", "when", "date_order", "decimal"}
 HISTORY_OPTIONS = {"entered", "date_order"}
+# the keys of each level of a mapping file: a typo (colums:, stage:) is refused, not silently ignored.
+# sources: (or any key starting with x-) holds YAML anchors reused below (&sources ... *sources)
+TOP_KEYS = {"format", "label", "description", "defaults", "ignore", "status_keywords", "entities", "sources"}
+TABLE_KEYS = {"table", "columns", "where", "status", "stages", "pipelines", "history"}
+ENTITY_KEYS = {"label", "detect", "require_any", "files", "sobject"}
+SKIP_KEYS = {"label", "skip", "detect_headers", "files", "sobject", "require_any"}
+STAGE_OPTIONS = {"status", "probability", "aliases", "en", "fr"}
+PIPELINE_KEYS = {"aliases", "stages"}
+STATUS_RULE_KEYS = {"from", "values", "filled"}
+WHERE_KEYS = {"from", "in"}
+LANGUAGES = ("en", "fr")
+DEFAULT_OPTIONS = {"date_order", "decimal"}
 QUOTES = "\"'\u201c\u201d\u201e\u00ab\u00bb\u2018\u2019\u201a`\u00b4"  # " ' “ ” „ « » ‘ ’ ‚ ` ´
 _NO_OTHER = object()
 
@@ -213,6 +231,15 @@ class Mapping:
     ignore: list[str] = field(default_factory=list)  # file name patterns left out of a folder
     path: Path | None = None
     text: str = ""
+    builtin: bool = False  # one of pilotage/importer/mappings/*.yaml (not a user's --mapping file)
+
+    def where_to_edit(self) -> str:
+        """For error hints: where a stage or a header is added. A built-in mapping is copied first (its name
+        works with --show-mapping); a user's mapping file is edited (--show-mapping <its format> would fail)."""
+        if self.builtin:
+            return (f"a mapping file (pilotage import --show-mapping {self.format} > my-mapping.yaml, "
+                    f"then --mapping my-mapping.yaml)")
+        return f"the mapping file {self.path}" if self.path else "the mapping file"
 
 
 # --------------------------------------------------------------------------- loading
@@ -226,11 +253,14 @@ def _strs(v, where: str) -> list[str]:
     raise MappingError(f"{where}: expected a header name or a list of names")
 
 
-def _known_options(spec: dict, known: set[str], where: str) -> None:
-    unknown = set(spec) - known
+def _known_options(keys, known: set[str], where: str, what: str = "option") -> None:
+    """Refuse the keys of a level of the mapping file that are not ``known`` (a typo: colums:, stage:)."""
+    unknown = set(keys) - known
     if unknown:
-        raise MappingError(f"{where}: unknown option(s) {', '.join(sorted(map(str, unknown)))}; "
-                           f"known: {', '.join(sorted(known))}")
+        names = sorted(map(str, unknown))
+        close = difflib.get_close_matches(names[0], sorted(known), n=1) if len(names) == 1 else []
+        guess = f" (did you mean {close[0]}?)" if close else ""
+        raise MappingError(f"{where}: unknown {what}(s) {', '.join(names)}{guess}; known: {', '.join(sorted(known))}")
 
 
 def _column(target: str, spec, where: str) -> ColumnSpec:
@@ -244,8 +274,15 @@ def _column(target: str, spec, where: str) -> ColumnSpec:
     c.headers = _strs(spec.get("from"), where) + _strs(spec.get("en"), where) + _strs(spec.get("fr"), where)
     c.french = ({norm_key(h) for h in _strs(spec.get("fr"), where)}
                 - {norm_key(h) for h in _strs(spec.get("from"), where) + _strs(spec.get("en"), where)})
-    for part in spec.get("join") or []:
-        c.join.append(_strs(part, f"{where}.join"))
+    for k, part in enumerate(spec.get("join") or []):
+        if isinstance(part, dict):  # {en: [...], fr: [...]}: the French names tell the headers' language
+            _known_options(part, {"from", "en", "fr"}, f"{where}.join[{k}]", "key")
+            others = _strs(part.get("from"), f"{where}.join[{k}]") + _strs(part.get("en"), f"{where}.join[{k}]")
+            french = _strs(part.get("fr"), f"{where}.join[{k}]")
+            c.join.append(others + french)
+            c.french |= {norm_key(h) for h in french} - {norm_key(h) for h in others}
+        else:
+            c.join.append(_strs(part, f"{where}.join[{k}]"))
     if spec.get("default") is not None:
         c.default = str(spec["default"])
     c.default_from = _strs(spec.get("default_from"), where)
@@ -281,12 +318,17 @@ def _stage(item, where: str) -> StageSpec:
         return StageSpec(item, [])
     if isinstance(item, dict) and "name" in item:
         name, opts = str(item["name"]), item
+        _known_options(item, STAGE_OPTIONS | {"name"}, f"{where}: stage {name!r}", "key")
     elif isinstance(item, dict) and len(item) == 1:
         name, opts = next(iter(item.items()))
         name = str(name)
         if isinstance(opts, str):
             opts = {"status": opts}
         opts = opts or {}
+        if not isinstance(opts, dict):
+            raise MappingError(f"{where}: stage {name!r}: expected a status (open, won, lost) or "
+                               f"{{{', '.join(sorted(STAGE_OPTIONS))}}}")
+        _known_options(opts, STAGE_OPTIONS, f"{where}: stage {name!r}", "key")
     else:
         raise MappingError(f"{where}: expected a stage name, {{name: status}} or {{name: {{options}}}}")
     status = opts.get("status", "open")
@@ -355,6 +397,8 @@ def _history(body, table: str, columns: dict, where: str) -> HistorySpec:
 
 
 def _table_spec(table: str, body: dict, where: str) -> TableSpec:
+    if table is None:
+        raise MappingError(f"{where}: table: (the canonical table it fills) is required")
     if table not in S.BY_NAME:
         raise MappingError(f"{where}.table: unknown table {table!r}: expected one of {', '.join(S.BY_NAME)}")
     cols = body.get("columns") or {}
@@ -371,23 +415,38 @@ def _table_spec(table: str, body: dict, where: str) -> TableSpec:
         w = body["where"]
         if not isinstance(w, dict) or "from" not in w or "in" not in w:
             raise MappingError(f"{where}.where: expected {{from: [headers], in: [values]}}")
+        _known_options(w, WHERE_KEYS, f"{where}.where", "key")
         spec.where = (_strs(w["from"], where), {norm_key(v) for v in _strs(w["in"], where)})
     for k, rule in enumerate(body.get("status") or []):
         if not isinstance(rule, dict) or "from" not in rule:
             raise MappingError(f"{where}.status[{k}]: expected {{from: [headers], values: {{...}}}} "
                                f"or {{from: [headers], filled: status}}")
+        _known_options(rule, STATUS_RULE_KEYS, f"{where}.status[{k}]", "key")
+        if not isinstance(rule.get("values") or {}, dict):
+            raise MappingError(f"{where}.status[{k}].values: expected raw value: status pairs")
         vals = {norm_key(str(a)): str(b) for a, b in (rule.get("values") or {}).items()}
         bad = [v for v in list(vals.values()) + [rule.get("filled")] if v is not None and v not in STATUSES]
         if bad:
             raise MappingError(f"{where}.status[{k}]: {bad[0]!r}: expected open, won or lost")
         spec.status.append(StatusRule(_strs(rule["from"], where), vals, rule.get("filled")))
     if body.get("stages") is not None:
-        spec.pipelines.append(PipelineSpec("*", [], [_stage(s, f"{where}.stages") for s in body["stages"]]))
-    for name, p in (body.get("pipelines") or {}).items():
+        if not isinstance(body["stages"], list):
+            raise MappingError(f"{where}.stages: expected a list of stages, in funnel order")
+        spec.pipelines.append(PipelineSpec("*", [], [_stage(s, f"{where}.stages[{i}]")
+                                                           for i, s in enumerate(body["stages"])]))
+    pipelines = body.get("pipelines") or {}
+    if not isinstance(pipelines, dict):
+        raise MappingError(f"{where}.pipelines: expected {{name: {{aliases: [...], stages: [...]}}}}")
+    for name, p in pipelines.items():
         if isinstance(p, list):
             p = {"stages": p}
+        if not isinstance(p, dict):
+            raise MappingError(f"{where}.pipelines.{name}: expected {{aliases: [...], stages: [...]}} or a list "
+                               f"of stages")
+        _known_options(p, PIPELINE_KEYS, f"{where}.pipelines.{name}", "key")
         spec.pipelines.append(PipelineSpec(str(name), _strs(p.get("aliases"), where),
-                                           [_stage(s, f"{where}.pipelines.{name}") for s in p.get("stages") or []]))
+                                           [_stage(s, f"{where}.pipelines.{name}.stages[{i}]")
+                                            for i, s in enumerate(p.get("stages") or [])]))
     if body.get("history") is not None:
         spec.history = _history(body["history"], table, spec.columns, f"{where}.history")
     return spec
@@ -397,6 +456,7 @@ def parse_mapping(doc: dict, path: Path | None = None, text: str = "") -> Mappin
     src = str(path) if path else "mapping"
     if not isinstance(doc, dict):
         raise MappingError(f"{src}: expected a YAML mapping with format: and entities:")
+    _known_options({k for k in doc if not str(k).startswith("x-")}, TOP_KEYS, src, "key")
     fmt = doc.get("format") or (path.stem if path else None)
     if not fmt:
         raise MappingError(f"{src}: format: (a name) is required")
@@ -409,14 +469,25 @@ def parse_mapping(doc: dict, path: Path | None = None, text: str = "") -> Mappin
         if not isinstance(body, dict):
             raise MappingError(f"{where}: expected table:, columns: ...")
         if body.get("skip"):
+            _known_options(body, SKIP_KEYS, where, "key")
             entities.append(Entity(str(name), body.get("label", str(name)), [],
                                    detect=_strs(body.get("detect_headers"), where),
                                    files=_strs(body.get("files"), where), sobject=body.get("sobject"),
                                    skip=str(body["skip"]), require_any=_strs(body.get("require_any"), where)))
             continue
         if "tables" in body:
-            tables = [_table_spec(tb.get("table"), tb, f"{where}.tables[{k}]") for k, tb in enumerate(body["tables"])]
+            # each table of the list carries its own columns:, status:...: none at the entity's level
+            _known_options(body, ENTITY_KEYS | {"tables"}, where, "key")
+            if not isinstance(body["tables"], list) or not body["tables"]:
+                raise MappingError(f"{where}.tables: expected a list of {{table:, columns: ...}}")
+            tables = []
+            for k, tb in enumerate(body["tables"]):
+                if not isinstance(tb, dict):
+                    raise MappingError(f"{where}.tables[{k}]: expected table:, columns: ...")
+                _known_options(tb, TABLE_KEYS, f"{where}.tables[{k}]", "key")
+                tables.append(_table_spec(tb.get("table"), tb, f"{where}.tables[{k}]"))
         elif "table" in body:
+            _known_options(body, ENTITY_KEYS | TABLE_KEYS, where, "key")
             tables = [_table_spec(body["table"], body, where)]
         else:
             raise MappingError(f"{where}: table: (the canonical table it fills) is required")
@@ -427,11 +498,35 @@ def parse_mapping(doc: dict, path: Path | None = None, text: str = "") -> Mappin
         entities.append(Entity(str(name), str(body.get("label", name)), tables, detect,
                                _strs(body.get("files"), where), body.get("sobject"),
                                require_any=_strs(body.get("require_any"), where)))
-    defaults = {str(k): dict(v) for k, v in (doc.get("defaults") or {}).items()}
-    kw = {k: [norm_key(x) for x in _strs(v, f"{src}: status_keywords")]
-          for k, v in (doc.get("status_keywords") or {}).items()}
+    defaults = _defaults(doc.get("defaults"), f"{src}: defaults")
+    keywords = doc.get("status_keywords") or {}
+    if not isinstance(keywords, dict):
+        raise MappingError(f"{src}: status_keywords: expected {{won: [names], lost: [names]}}")
+    _known_options(keywords, {"won", "lost"}, f"{src}: status_keywords", "key")
+    kw = {k: [norm_key(x) for x in _strs(v, f"{src}: status_keywords.{k}")] for k, v in keywords.items()}
     return Mapping(str(fmt), str(doc.get("label", fmt)), entities, str(doc.get("description", "")).strip(),
                    defaults, kw, _strs(doc.get("ignore"), f"{src}: ignore"), path, text)
+
+
+def _defaults(body, where: str) -> dict[str, dict[str, str]]:
+    """defaults: {fr: {date_order: dmy, decimal: ","}}: the conventions of the headers' language."""
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise MappingError(f"{where}: expected {{fr: {{date_order: dmy, decimal: \",\"}}, en: {{...}}}}")
+    _known_options(body, set(LANGUAGES), where, "language")
+    out = {}
+    for lang, opts in body.items():
+        if not isinstance(opts, dict):
+            raise MappingError(f"{where}.{lang}: expected {{date_order: dmy or mdy, decimal: \",\" or \".\"}}")
+        _known_options(opts, DEFAULT_OPTIONS, f"{where}.{lang}", "key")
+        if opts.get("date_order") not in (None, "dmy", "mdy"):
+            raise MappingError(f"{where}.{lang}.date_order: expected dmy or mdy")
+        if opts.get("decimal") not in (None, ",", "."):
+            raise MappingError(f"{where}.{lang}.decimal: expected \",\" or \".\"")
+        out[str(lang)] = {str(k): str(v) for k, v in opts.items() if v is not None}
+    return out
+
 
 def ignored(mappings: list[Mapping], name: str) -> bool:
     return any(fnmatch.fnmatch(name.lower(), p.lower()) for m in mappings for p in m.ignore)
@@ -467,6 +562,7 @@ def builtin(name: str) -> Mapping:
         res = resources.files("pilotage.importer").joinpath("mappings", f"{name}.yaml")
         text = res.read_text(encoding="utf-8")
         _CACHE[name] = parse_mapping(yaml.load(text, Loader=_Loader), Path(str(res)), text)
+        _CACHE[name].builtin = True
     return _CACHE[name]
 
 
