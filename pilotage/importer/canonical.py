@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pilotage.errors import ImportRejected, PilotageError
+from pilotage.errors import SHOWN_VALUE_CHARS, ImportRejected, PilotageError, shorten, shorten_text
 from pilotage.settings import Settings
 from pilotage.store import schema as S
 from pilotage.store.database import Database
@@ -465,12 +465,13 @@ class _Checker:
 
     def error_tuples(self, per_source: int = MAX_ERRORS_PER_TABLE) -> list[tuple[str, int | None, str | None, str]]:
         rows = self.con.execute(f"""
-            SELECT src, line, col, value, reason FROM (
+            SELECT src, line, col, left(value, {SHOWN_VALUE_CHARS + 1}), length(value), reason FROM (
                 SELECT *, row_number() OVER (PARTITION BY src ORDER BY seq < 0 DESC, line, seq) AS n FROM errs)
             WHERE n <= {per_source} ORDER BY src, seq < 0 DESC, line NULLS FIRST, seq""").fetchall()
         out = []
-        for src, line, col, value, reason in rows:
-            shown = f" ({value!r})" if value is not None and "missing" not in reason else ""
+        for src, line, col, value, length, reason in rows:
+            # the value as quoted in the message: cut beyond 200 characters (the error file keeps it whole)
+            shown = f" ({shorten(value, length=length)})" if value is not None and "missing" not in reason else ""
             source = self.raws[src].source if src is not None and src < len(self.raws) else "?"
             label = self.raws[src].labels.get(col, col) if col and src is not None else col
             if label is None and line is not None:
@@ -499,14 +500,17 @@ class _Checker:
         return n
 
     def errors_json(self, limit: int = 10_000) -> list[dict]:
-        rows = self.con.execute(f"SELECT src, line, col, value, reason, hint FROM errs "
-                                f"ORDER BY src, line NULLS FIRST, seq LIMIT {limit}").fetchall()
+        """The first errors as dicts (the API's ``errors``): each raw value cut beyond 200 characters, its length
+        said (the error file keeps it whole)."""
+        rows = self.con.execute(f"SELECT src, line, col, left(value, {SHOWN_VALUE_CHARS + 1}), length(value), reason, "
+                                f"hint FROM errs ORDER BY src, line NULLS FIRST, seq LIMIT {limit}").fetchall()
         out = []
-        for src, line, col, value, reason, hint in rows:
+        for src, line, col, value, length, reason, hint in rows:
             raw = self.raws[src] if src is not None and src < len(self.raws) else None
             out.append({"file": raw.source if raw else None, "line": line,
                         "column": raw.labels.get(col, col) if raw and col else col,
-                        "value": value, "reason": reason, "hint": hint})
+                        "value": shorten_text(value, length=length) if value is not None else None, "reason": reason,
+                        "hint": hint})
         return out
 
     def typed_arrow(self, table: str) -> pa.Table:

@@ -14,12 +14,18 @@ What is sniffed and handled:
   Information" lines);
 - .xlsx: every sheet, title rows above the header, merged (group) header cells,
   formulas read as their computed values;
-- Salesforce CLI tree-import JSON (``{"records": [{"attributes": ...}]}``).
+- Salesforce CLI tree-import JSON (``{"records": [{"attributes": ...}]}``);
+- Salesforce CLI tree JSON with child records nested under their parent
+  (``"Opportunities": {"records": [...]}``, a query with a subquery): each
+  relationship becomes a sheet of its own, each child carrying its parent's
+  reference (``AccountId``), as the flat tree export writes it;
+- a .zip: files of the same name in different folders are all kept.
 
 What is refused, with a message and without reading the whole file into memory:
 binaries named .csv (NUL bytes, ZIP/PDF/image signatures), files with no line
-break in their first MiB, zip bombs (in .xlsx or .zip), sheets with tens of
-thousands of empty rows in a row, JSON files above :data:`MAX_JSON_BYTES`.
+break in their first MiB, rows above :data:`MAX_ROW_BYTES`, zip bombs (in .xlsx
+or .zip), sheets with tens of thousands of empty rows in a row, JSON files above
+:data:`MAX_JSON_BYTES` or nested deeper than Python's JSON reader goes.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,6 +52,7 @@ from pilotage.errors import ImportRejected, PilotageError
 SNIFF_BYTES = 1 << 16  # what the encoding and delimiter are guessed from
 MAX_HEADER_BYTES = 1 << 20  # a header line longer than this: not a CSV export
 CHUNK = 1 << 24
+MAX_ROW_BYTES = 16 << 20  # a row (its values, in UTF-8) longer than this: not a CRM export
 MAX_ZIP_UNCOMPRESSED = 2 << 30  # an .xlsx or .zip expanding beyond this is refused
 MAX_SHARED_STRINGS = 256 << 20  # openpyxl keeps sharedStrings.xml in memory
 MAX_ZIP_RATIO = 200  # a large member compressed more than this is a bomb
@@ -52,7 +60,14 @@ MAX_ZIP_MEMBERS = 10_000
 MAX_EMPTY_ROWS = 10_000  # consecutive empty rows in a sheet
 MAX_COLUMNS = 2_000
 MAX_JSON_BYTES = 64 << 20
+MAX_JSON_NESTING = 8  # levels of child records (Account > Opportunities) flattened into sheets of their own
+MAX_SHOWN_MESSAGE = 300  # a library's error message quoted in ours (it can hold a whole row): cut beyond this
+SOURCES_FILE = ".pilotage-sources.json"  # written by extract_zip: extracted file name -> name shown in messages
 HEADER_SCAN_ROWS = 30  # rows of a sheet searched for the header
+
+# the csv module (line numbers, the header, the delimiter sniffing) refuses fields above 128 KiB by default: a CRM
+# note or an e-mail body can be longer (rows above MAX_ROW_BYTES are refused, with their line, after reading)
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -120,19 +135,70 @@ def _reject(source: str, reason: str, line: int | None = None, column: str | Non
     return ImportRejected([(source, line, column, reason)])
 
 
+def _brief(message: object) -> str:
+    """A library's error message quoted in ours: its first line, cut (a CSV parser's can hold the whole row)."""
+    text = str(message).splitlines()[0] if str(message) else ""
+    return text if len(text) <= MAX_SHOWN_MESSAGE else f"{text[:MAX_SHOWN_MESSAGE]}…"
+
+
 # --------------------------------------------------------------------------- dispatch
 def read_path(path: Path, source: str | None = None) -> list[Sheet]:
-    """Read one data file (by its extension, checked against its content)."""
+    """Read one data file (by its extension, checked against its content).
+
+    ``source``: the name shown in messages; by default the file's name, or for a file extracted from a .zip
+    the name it had there when its folder is needed to tell it apart (``jan/deals.csv``, see :func:`extract_zip`).
+    """
     path = Path(path)
-    source = source or path.name
+    source = source or shown_name(path)
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return read_xlsx(path, source)
-    if suffix == ".xls":
+        sheets = read_xlsx(path, source)
+    elif suffix == ".xls":
         raise _reject(source, "old Excel format (.xls): save it as .xlsx or as CSV")
-    if suffix in JSON_SUFFIXES:
-        return [read_json(path, source)]
-    return [read_text(path, source)]
+    elif suffix in JSON_SUFFIXES:
+        sheets = read_json(path, source)
+    else:
+        sheets = [read_text(path, source)]
+    for sheet in sheets:
+        _check_row_bytes(sheet)
+    return sheets
+
+
+def _check_row_bytes(sheet: Sheet, limit: int | None = None) -> None:
+    """Refuse a row whose values add up to more than :data:`MAX_ROW_BYTES` (a whole file in one cell, or an
+    unclosed quote running to the end of the file), naming its line and its longest value's column.
+
+    Costs nothing on normal files: a batch whose value bytes (read from the offsets buffers, not the values)
+    stay under the limit cannot hold such a row; only a batch above it is looked at row by row."""
+    limit = MAX_ROW_BYTES if limit is None else limit
+    start = 0
+    for batch in sheet.data.to_batches():
+        if sum(_value_bytes(col) for col in batch.columns) > limit:
+            widths = [pc.fill_null(pc.binary_length(col), 0) for col in batch.columns if _value_bytes(col)]
+            names = [name for name, col in zip(batch.schema.names, batch.columns, strict=True) if _value_bytes(col)]
+            row_bytes = widths[0]
+            for w in widths[1:]:
+                row_bytes = pc.add(row_bytes, w)
+            big = pc.greater(row_bytes, limit)
+            if pc.any(big).as_py():
+                i = pc.index(big, True).as_py()
+                column = names[max(range(len(names)), key=lambda j: widths[j][i].as_py())]
+                line = sheet.lines[start + i].as_py() if start + i < len(sheet.lines) else None
+                total = row_bytes[i].as_py()
+                raise _reject(sheet.source, f"a row of {total / 2**20:,.1f} MiB: above the {limit / 2**20:,.0f} MiB "
+                                            f"a CRM export's row holds (a whole file in one cell, or an unclosed "
+                                            f"quote from that line on)", line, column)
+        start += batch.num_rows
+
+
+def _value_bytes(col: pa.Array) -> int:
+    """The bytes of a string column's values, from its offsets (no pass over the values)."""
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+            or pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type)) or not len(col):
+        return 0
+    large = pa.types.is_large_string(col.type) or pa.types.is_large_binary(col.type)
+    offsets = memoryview(col.buffers()[1]).cast("q" if large else "i")
+    return offsets[col.offset + len(col)] - offsets[col.offset]
 
 
 # --------------------------------------------------------------------------- text files
@@ -331,7 +397,7 @@ def _read_text(path: Path, source: str, encoding: str, newlines: int, ends_nl: b
                                                  quoted_strings_can_be_null=True),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        msg = str(exc).splitlines()[0]
+        msg = _brief(exc)
         if encoding.startswith("utf-8") and ("UTF8" in msg or "utf8" in msg.lower() or "utf-8" in msg.lower()):
             raise _NotUtf8 from None  # valid UTF-8 at the top, not further down: a Windows-1252 file
         if "straddling" in msg or "block" in msg:
@@ -443,17 +509,41 @@ def check_zip(zf: zipfile.ZipFile, source: str, *, limit: int | None = None) -> 
 
 def extract_zip(archive: Path | bytes, into: Path, source: str = "archive.zip",
                 limit: int | None = None) -> list[Path]:
-    """Expand the data files of a .zip into ``into`` (flat), refusing bombs; returns the paths written."""
+    """Expand the data files of a .zip into ``into`` (flat), refusing bombs; returns the paths written.
+
+    A file is written under its own name, unless another data file of the archive (or a file already in
+    ``into``: several uploads) has that name: then under its path in the archive, the folder all its data
+    files share left out, with ``__`` for ``/`` (``jan/deals.csv`` and ``feb/deals.csv`` become
+    ``jan__deals.csv`` and ``feb__deals.csv``). Those names are recorded in ``into/.pilotage-sources.json``,
+    so that :func:`read_path` shows ``jan/deals.csv`` in messages and in the summary.
+    """
     try:
         zf = zipfile.ZipFile(io.BytesIO(archive) if isinstance(archive, bytes) else archive)
     except zipfile.BadZipFile:
         raise _reject(source, "not a valid zip archive") from None
     out = []
     with zf:
+        wanted = []
         for m in check_zip(zf, source, limit=limit):
-            name = Path(m.filename).name
-            if name.startswith(".") or Path(name).suffix.lower() not in DATA_SUFFIXES | {".yaml", ".yml"}:
+            parts = [p for p in m.filename.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+            if not parts or parts[-1].startswith(".") or Path(parts[-1]).suffix.lower() not in \
+                    DATA_SUFFIXES | {".yaml", ".yml"}:
                 continue
+            wanted.append((m, parts))
+        shared = _shared_folder([parts for _, parts in wanted])
+        count: dict[str, int] = {}
+        for _, parts in wanted:
+            count[parts[-1].casefold()] = count.get(parts[-1].casefold(), 0) + 1
+        sources = _read_sources(into)
+        taken = {p.name.casefold() for p in into.iterdir()} if into.is_dir() else set()
+        for m, parts in wanted:
+            name = parts[-1]
+            shown = name
+            if count[name.casefold()] > 1 or name.casefold() in taken:
+                shown = "/".join(parts[shared:]) if count[name.casefold()] > 1 else f"{source}/{name}"
+                name = _unique_name(re.sub(r'[<>:"|?*\x00-\x1f]', "_", shown.replace("/", "__")), taken)
+                sources[name] = shown
+            taken.add(name.casefold())
             target = into / name
             with zf.open(m) as src, open(target, "wb") as dst:
                 copied = 0
@@ -463,7 +553,46 @@ def extract_zip(archive: Path | bytes, into: Path, source: str = "archive.zip",
                         raise _reject(source, f"{m.filename} expands beyond its declared size: refused")
                     dst.write(chunk)
             out.append(target)
+    if sources:
+        (into / SOURCES_FILE).write_text(json.dumps(sources, ensure_ascii=False), encoding="utf-8")
     return out
+
+
+def _shared_folder(paths: list[list[str]]) -> int:
+    """How many leading folders every path shares (a zipped folder: ``exports/...``)."""
+    if not paths:
+        return 0
+    n = 0
+    while all(len(p) > n + 1 and p[n] == paths[0][n] for p in paths):
+        n += 1
+    return n
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    stem, suffix = Path(name).stem, Path(name).suffix
+    k = 2
+    while name.casefold() in taken:
+        name = f"{stem} ({k}){suffix}"
+        k += 1
+    return name
+
+
+def _read_sources(folder: Path) -> dict[str, str]:
+    try:
+        sources = json.loads((folder / SOURCES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return sources if isinstance(sources, dict) else {}
+
+
+def shown_name(path: Path) -> str:
+    """The name of a file in messages: its name, or the one it had in a .zip (``jan/deals.csv``)."""
+    path = Path(path)
+    if (path.parent / SOURCES_FILE).is_file():
+        shown = _read_sources(path.parent).get(path.name)
+        if isinstance(shown, str) and shown:
+            return shown
+    return path.name
 
 
 # --------------------------------------------------------------------------- Excel
@@ -489,7 +618,7 @@ def read_xlsx(path: Path, source: str) -> list[Sheet]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on damaged files
-        raise _reject(source, f"cannot be read as an Excel workbook: {exc}") from None
+        raise _reject(source, f"cannot be read as an Excel workbook: {_brief(exc)}") from None
     sheets = []
     try:
         for ws in wb.worksheets:
@@ -686,8 +815,15 @@ def _uncomputed_formulas(wb, ws, headers, keep, header_row_no) -> list[tuple[int
 
 
 # --------------------------------------------------------------------------- JSON
-def read_json(path: Path, source: str) -> Sheet:
-    """Salesforce CLI tree-import JSON: ``{"records": [{"attributes": {"type", "referenceId"}, ...}]}``."""
+def read_json(path: Path, source: str) -> list[Sheet]:
+    """Salesforce CLI tree-import JSON: ``{"records": [{"attributes": {"type", "referenceId"}, ...}]}``.
+
+    One sheet for the records, and one per relationship of child records nested in them (``sf data export tree``
+    of a query with a subquery writes ``"Opportunities": {"records": [...]}`` in each account): the children of
+    ``Accounts.json`` are the sheet ``Accounts.json [Opportunities]`` (its sobject from the children's
+    ``attributes.type``), each child carrying its parent's reference as the flat export writes it
+    (``AccountId``: the account's referenceId). A sheet's line is the record's position in its list.
+    """
     size = path.stat().st_size
     if size > MAX_JSON_BYTES:
         raise _reject(source, f"{size >> 20} MiB of JSON: above the {MAX_JSON_BYTES >> 20} MiB accepted "
@@ -698,40 +834,83 @@ def read_json(path: Path, source: str) -> Sheet:
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _reject(source, f"not valid JSON: {exc}") from None
+        raise _reject(source, f"not valid JSON: {_brief(exc)}") from None
+    except RecursionError:  # [[[[... : the parser gives up at Python's recursion limit
+        raise _reject(source, f"JSON nested deeper than {sys.getrecursionlimit():,} levels: not a CRM export "
+                              f"(a Salesforce tree export is a few levels deep)") from None
     records = doc.get("records") if isinstance(doc, dict) else None
     if not isinstance(records, list):
         raise _reject(source, "not a Salesforce tree-import file: a {\"records\": [...]} object is expected")
+    sheets: list[Sheet] = []
+    _json_sheets(source, "", records, list(range(1, len(records) + 1)), None, sheets, 0)
+    return sheets
+
+
+def _parent_field(sobject: str | None) -> str | None:
+    """The field of a child record naming its parent of that type: ``AccountId`` (a standard lookup), the type's
+    own name for a custom object (``Project__c``)."""
+    if not isinstance(sobject, str) or not sobject:
+        return None
+    return sobject if sobject.endswith("__c") else f"{sobject}Id"
+
+
+def _json_sheets(source: str, path: str, records: list, lines: list[int], parents: list | None,
+                 out: list[Sheet], depth: int) -> None:
+    """The sheet of ``records`` (``parents``: each record's (parent field, parent reference), for children),
+    then the sheets of their child records, depth first."""
     names: list[str] = ["Id"]
     sobjects = set()
     rows = []
+    kept_lines = []
     nested = set()
-    for rec in records:
+    children: dict[str, tuple[list, list]] = {}  # relationship -> (child records, (parent field, parent id) each)
+    for k, rec in enumerate(records):
         if not isinstance(rec, dict):
             continue
-        attrs = rec.get("attributes") or {}
-        sobjects.add(attrs.get("type"))
+        attrs = rec.get("attributes") if isinstance(rec.get("attributes"), dict) else {}
+        sobject = attrs.get("type") if isinstance(attrs.get("type"), str) else None
+        sobjects.add(sobject)
         row = {"Id": attrs.get("referenceId") or rec.get("Id") or rec.get("id")}
-        for k, v in rec.items():
-            if k == "attributes":
+        parent_field, parent_id = parents[k] if parents else (None, None)
+        if parent_field and parent_id is not None and not any(key.casefold() == parent_field.casefold()
+                                                              for key in rec):
+            row[parent_field] = parent_id  # as the flat export writes it: "AccountId": "@AccountRef1"
+            if parent_field not in names:
+                names.append(parent_field)
+        for key, v in rec.items():
+            if key == "attributes":
+                continue
+            if isinstance(v, dict) and isinstance(v.get("records"), list) and depth < MAX_JSON_NESTING:
+                got = children.setdefault(key, ([], []))
+                got[0].extend(v["records"])
+                got[1].extend([(_parent_field(sobject), row["Id"])] * len(v["records"]))
                 continue
             if isinstance(v, (dict, list)):
-                nested.add(k)
+                nested.add(key)
                 continue
-            if k.casefold() == "id":
+            if key.casefold() == "id":
                 continue
             if isinstance(v, str) and v.startswith("@"):
                 v = v[1:]  # @AccountRef1: a reference to another record's referenceId
-            if k not in names:
-                names.append(k)
-            row[k] = v
+            if key not in names:
+                names.append(key)
+            row[key] = v
         rows.append(row)
+        kept_lines.append(lines[k])
     cols = {n: pa.array([_cell_text(r.get(n)) for r in rows], pa.string()) for n in names}
     sobjects.discard(None)
     notes = [f"nested field(s) ignored: {', '.join(sorted(nested))}"] if nested else []
-    sheet = Sheet(source, names, pa.table(cols), pa.array(range(1, len(rows) + 1), pa.int64()), "json",
-                  sobject=next(iter(sobjects)) if len(sobjects) == 1 else None, notes=notes)
-    return sheet
+    if parents:
+        fields = sorted({f for f, _ in parents if f})
+        notes.append(f"child records nested in {source.split(' [')[0]}"
+                     + (f", each linked to its parent by {', '.join(fields)}" if fields else ""))
+    shown = f"{source} [{path}]" if path else source
+    if rows or not path:
+        out.append(Sheet(shown, names, pa.table(cols), pa.array(kept_lines, pa.int64()), "json",
+                         sobject=next(iter(sobjects)) if len(sobjects) == 1 else None, notes=notes))
+    for relation, (child_records, child_parents) in children.items():
+        _json_sheets(source, f"{path}/{relation}" if path else relation, child_records,
+                     list(range(1, len(child_records) + 1)), child_parents, out, depth + 1)
 
 
 # --------------------------------------------------------------------------- folders
@@ -747,24 +926,29 @@ def data_files(folder: Path) -> tuple[list[Path], list[str]]:
     listed: list[Path] = []
     for plan in plans:
         try:
+            if plan.stat().st_size > MAX_JSON_BYTES:
+                continue
             steps = json.loads(plan.read_text(encoding="utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # an unreadable plan restricts nothing
             continue
         if isinstance(steps, list):
             for step in steps:
-                for f in (step.get("files") or []) if isinstance(step, dict) else []:
-                    p = folder / f
-                    if p.is_file() and p not in listed:
-                        listed.append(p)
-                    elif not p.is_file():
+                listed_files = step.get("files") if isinstance(step, dict) else None
+                for f in listed_files if isinstance(listed_files, list) else []:
+                    p = folder / f if isinstance(f, str) else None
+                    if p in files:  # a file of this folder only: never ../secret or /etc/passwd
+                        if p not in listed:
+                            listed.append(p)
+                    else:
                         notes.append(f"{plan.name} lists {f}, which is not in the folder")
     if listed:
-        left = [p.name for p in files if p not in listed and p not in plans and p.suffix.lower() in DATA_SUFFIXES]
+        left = [shown_name(p) for p in files if p not in listed and p not in plans
+                and p.suffix.lower() in DATA_SUFFIXES]
         if left:
             notes.append(f"not in the data plan, not imported: {', '.join(left)}")
         return listed, notes
     out = [p for p in files if p.suffix.lower() in DATA_SUFFIXES | {".xls"} and p not in plans]
-    other = [p.name for p in files if p not in out and p not in plans]
+    other = [shown_name(p) for p in files if p not in out and p not in plans]
     if other:
         notes.append(f"ignored (not .csv, .tsv, .txt, .xlsx or .json): {', '.join(other)}")
     return out, notes
