@@ -114,6 +114,9 @@ def import_(state: StateDep,
                 raise PilotageError(f"{name or 'a file'}: expected a .zip or .csv files "
                                     f"(or .tsv, .txt, .xlsx, .json exports)")
             target = (tmp / name) if name.lower().endswith(".zip") else (folder / name)
+            if target.parent == folder and target.exists():  # a second file of that name would replace the first
+                raise PilotageError(f"{name}: two files of the upload have that name (or a .zip holds it): "
+                                    f"rename one, nothing was imported")
             total += readers.copy_upload(f.file, target, MAX_UPLOAD - total)
             if name.lower().endswith(".zip"):
                 try:

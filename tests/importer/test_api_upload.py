@@ -81,3 +81,21 @@ def test_an_upload_that_is_no_export_is_refused(api):
     assert r.status_code == 400 and "expected a .zip or .csv" in r.json()["message"]
     r = client.post("/api/v1/import", files={"files": ("deals.csv", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "text/csv")})
     assert r.status_code == 422 and "deals.csv: not a text file: it is a PNG image" in r.json()["message"]
+
+
+def test_two_uploaded_files_of_one_name_are_refused_not_one_lost(api):
+    """A file of a .zip then a plain file of the same name (or two plain ones): the second would silently replace
+    the first; the upload is refused, nothing imported."""
+    client, ws = api
+    deals = (EXPORTS / "pipedrive-deals.csv").read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("deals.csv", deals)
+    r = client.post("/api/v1/import", files=[("files", ("crm.zip", buf.getvalue(), "application/zip")),
+                                             ("files", ("deals.csv", deals, "text/csv"))])
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("deals.csv: two files of the upload have that name")
+    r = client.post("/api/v1/import", files=[("files", ("deals.csv", deals, "text/csv")),
+                                             ("files", ("deals.csv", deals, "text/csv"))])
+    assert r.status_code == 400
+    assert ws.db.fetchall("SELECT count(*) FROM opportunities") == [(0,)]
