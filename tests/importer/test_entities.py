@@ -129,6 +129,23 @@ def test_salesforce_leads_report(mem, tmp_path):
         ("00Q5g00000Ld002", d(2024, 1, 20), "word_of_mouth", "Dan Brown")]
 
 
+def test_salesforce_leads_report_without_the_lead_id_column(mem, tmp_path):
+    """The default leads report has no Lead ID: a lead is known by its name, company and creation date, so a
+    later export of the same leads updates them instead of adding them again."""
+    text = ('"Lead Owner","First Name","Last Name","Company / Account","Lead Source","Lead Status","Create Date"\n'
+            '"Carol White","Ann","Lee","Acme","Trade Show","Open - Not Contacted","1/15/2024"\n'
+            '"Dan Brown","Bob","Ray","Globex","Word of mouth","Working - Contacted","1/20/2024"\n')
+    f = write(tmp_path / "leads.csv", text)
+    report = imp(mem, f)
+    assert files_of(report) == {f.name: ("salesforce", "leads")}
+    assert rows(mem, "SELECT lead_id, created_at, source FROM leads ORDER BY 1") == [
+        ("Ann Lee Acme 1/15/2024", d(2024, 1, 15), "event"),
+        ("Bob Ray Globex 1/20/2024", d(2024, 1, 20), "word_of_mouth")]
+    again = imp(mem, write(tmp_path / "leads.csv", text.replace("Trade Show", "Web")))
+    t = next(t for t in again.tables if t.table == "leads")
+    assert (t.inserted, t.updated, t.unchanged) == (0, 1, 1)
+
+
 TASK_REPORT = ('"Subject","Assigned","Date","Company / Account","Task Subtype","Status"\n'
                '"Call","Carol White","1/15/2024","Acme","Call","Completed"\n'
                '"Call","Carol White","1/16/2024","Globex","Call","Completed"\n'
