@@ -448,7 +448,12 @@ def _line_numbers(path: Path, encoding: str, delimiter: str, header_rows: int, w
                     good.append(start)
                 else:
                     filled = sum(1 for c in row if c.strip())
-                    bad.append((start, f"{len(row)} fields where the header has {width}", filled))
+                    reason = f"{len(row)} fields where the header has {width}"
+                    span = reader.line_num - start + 1
+                    if span > 1 and len(row) < width and any("\n" in c or "\r" in c for c in row):
+                        reason += (f": a double quote opened on this line takes in the next {span - 1} line(s) "
+                                   f"(an unclosed quote?)")
+                    bad.append((start, reason, filled))
             start = reader.line_num + 1
     footer = 0
     last_good = good[-1] if good else 0

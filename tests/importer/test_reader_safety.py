@@ -221,3 +221,20 @@ def test_the_flat_tree_export_is_read_as_before():
     folder = ROOT / "tests" / "data" / "salesforce-samples" / "lwc-recipes"
     sheets = readers.read_path(folder / "Opportunities.json")
     assert [(s.source, s.sobject, s.num_rows) for s in sheets] == [("Opportunities.json", "Opportunity", 20)]
+
+
+def test_an_unclosed_quote_is_named_as_such(mem, tmp_path):
+    """'2,"Beta,...' never closes its quote: the csv reader takes the next lines into that value; the error says
+    so, instead of only '2 fields where the header has 7'."""
+    from tests.importer.conftest import imp, write
+
+    f = write(tmp_path / "deals.csv",
+              "Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
+              "1,Alpha,Closed Won,1000,2024-02-01,2024-02-20,Alice Martin\n"
+              '2,"Beta,Closed Won,2000,2024-02-02,2024-02-21,Alice Martin\n'
+              "3,Gamma,Closed Won,3000,2024-02-03,2024-02-22,Alice Martin\n"
+              "4,Delta,Closed Won,4000,2024-02-04,2024-02-23,Alice Martin\n")
+    with pytest.raises(pilotage.ImportRejected) as exc:
+        imp(mem, f)
+    assert exc.value.errors == [("deals.csv", 3, "row", "2 fields where the header has 7: a double quote opened on "
+                                                        "this line takes in the next 2 line(s) (an unclosed quote?)")]
