@@ -337,6 +337,7 @@ class _Transform:
         self.lang_decimal = defaults.get("decimal") or ("," if self.sheet.delimiter == ";" else None)
         self.fmt = det.mapping.format if det.mapping else CANONICAL
         self.h = f"h_{n}"
+        self.decided_orders: set[str] = set()
 
     # -- raw columns
     def _r(self, header: str) -> str:
@@ -587,6 +588,7 @@ class _Transform:
             elif not any(f[2] == c.label for f in self.fatal):
                 self.fatal.append((self.sheet.source, None, c.label, example,
                                    *V.ambiguous_order_error(self._line_of(c.raw, example), example, "to the column")))
+        self.decided_orders = decided_orders  # what the file's dates said (the stage history columns follow it)
         for raw in self.date_h:
             orders = {decisions.get(c.target) for c in cols if c.raw == raw and c.kind == "date"}
             order = next(iter(orders)) if len(orders) == 1 else None
@@ -941,7 +943,8 @@ def plan(sheets: list[Sheet], mappings: list[Mapping], db: Database | None, sett
                 [raw.pre_errors, bad.cast(raw.pre_errors.schema)])
         raw.unread_rows = len(det.sheet.bad_rows) if bad is not None else 0
         out.raws.append(raw)
-        history.attach(out, con, det, ts, raw, info, settings, date_order, n)  # stage history columns, if any
+        history.attach(out, con, det, ts, raw, info, settings, date_order, n,  # stage history columns, if any
+                       file_orders=tr.decided_orders)
         for p, spec in pipes.items():
             pipelines.setdefault(p, spec)
     if out.fatal:

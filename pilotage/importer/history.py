@@ -37,7 +37,6 @@ from pilotage.importer import values as V
 from pilotage.importer.canonical import RawTable
 from pilotage.importer.mapping import TableSpec
 from pilotage.settings import Settings
-from pilotage.store import schema as S
 
 ERROR_SCHEMA = pa.schema([("line", pa.int64()), ("col", pa.string()), ("canon", pa.string()),
                           ("value", pa.string()), ("reason", pa.string()), ("hint", pa.string())])
@@ -106,10 +105,11 @@ def find_columns(headers: list[str], ts: TableSpec) -> tuple[list[Column], list[
 
 
 def attach(plan, con: duckdb.DuckDBPyConnection, det, ts: TableSpec, raw: RawTable | None, info: dict,
-           settings: Settings, date_order: str | None, n: int) -> None:
+           settings: Settings, date_order: str | None, n: int, file_orders: set[str] = frozenset()) -> None:
     """The hook of :func:`pilotage.importer.crm.plan`: when the sheet of ``raw`` (opportunities) has stage history
     columns, add their ``stage_changes`` to ``plan.raws``, the notes to ``info``, the errors to ``raw.pre_errors``
-    (or ``plan.fatal``). Does nothing (no query) for a sheet without such columns."""
+    (or ``plan.fatal``). Does nothing (no query) for a sheet without such columns. ``file_orders``: the day/month
+    orders the sheet's own date columns decided (the table's transform inferred them)."""
     if raw is None or ts.history is None or raw.table != "opportunities" or "opportunity_id" not in \
             raw.data.column_names:
         return
@@ -122,7 +122,7 @@ def attach(plan, con: duckdb.DuckDBPyConnection, det, ts: TableSpec, raw: RawTab
                              f"(add it under stages: in a mapping file to read them)")
     if not cols:
         return
-    h = _History(con, det, ts, raw, settings, date_order, n, cols)
+    h = _History(con, det, ts, raw, settings, date_order, n, cols, file_orders)
     try:
         hist = h.build()
     finally:
@@ -148,11 +148,12 @@ class _History:
     column, value; empty cells left out), one query parsing and joining it to the deals' ids."""
 
     def __init__(self, con, det, ts: TableSpec, raw: RawTable, settings: Settings, date_order: str | None, n: int,
-                 cols: list[Column]):
+                 cols: list[Column], file_orders: set[str] = frozenset()):
         self.con, self.det, self.ts, self.raw, self.settings = con, det, ts, raw, settings
         self.sheet = det.sheet
         self.cols = cols
         self.forced = date_order or ts.history.date_order
+        self.file_orders = set(file_orders)
         defaults = (det.mapping.defaults.get(det.language) or {}) if det.mapping else {}
         self.lang_date_order = defaults.get("date_order")
         self.src, self.wide, self.long, self.opp = f"hsrc_{n}", f"hwide_{n}", f"hlong_{n}", f"hopp_{n}"
@@ -308,7 +309,7 @@ class _History:
                 ambiguous.append((c, example))
         if not ambiguous:
             return orders
-        decided = {o for o in orders.values() if o} | self._file_orders()
+        decided = {o for o in orders.values() if o} | self.file_orders
         for c, example in ambiguous:
             if len(decided) == 1:
                 orders[c.alias] = next(iter(decided))
@@ -326,32 +327,6 @@ class _History:
                               f"{'day/month' if orders[c.alias] == 'dmy' else 'month/day'}, like the file's other "
                               f"date columns")
         return orders
-
-    def _file_orders(self) -> set[str]:
-        """The orders decided by the file's mapped date columns (those without a forced order)."""
-        table = S.table(self.ts.table)
-        index = {V.norm_key(h): h for h in self.sheet.headers}
-        headers = []
-        for target, spec in self.ts.columns.items():
-            if target in table.column_names and table.column(target).type in (S.DATE, S.DATETIME) \
-                    and not spec.date_order:
-                headers += [index[V.norm_key(h)] for h in spec.headers if V.norm_key(h) in index]
-        headers = list(dict.fromkeys(headers))
-        if not headers:
-            return set()
-        name = f"{self.long}_file"
-        self.sheet.clean(headers)  # (done already by the table's transform: trimmed, blanks NULL)
-        self._register(f"{name}_src", self.sheet.data.select(headers).append_column("__line", self.sheet.lines))
-        trimmed = ", ".join(f"{V.q(h)} AS f{i}" for i, h in enumerate(headers))
-        self._view(f"{name}_w", f"SELECT __line, {trimmed} FROM {name}_src")
-        self._view(name, f"UNPIVOT {name}_w ON {', '.join(f'f{i}' for i in range(len(headers)))} "
-                         f"INTO NAME col VALUE v")
-        out = set()
-        for count, max_a, max_b, *_ in self._evidence(name).values():
-            order = V.decide_order(max_a, max_b) if count else None
-            if order in ("dmy", "mdy"):
-                out.add(order)
-        return out
 
     def _fast_format(self, c: Column, order: str | None) -> str | None:
         """The strptime format of the column's usual shape (a sample), as for the file's other date columns."""
