@@ -18,7 +18,7 @@ from pilotage import service
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.errors import PilotageError, UnknownKpi
 from pilotage.web import data
-from pilotage.web.app import StateDep
+from pilotage.web.state import StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 

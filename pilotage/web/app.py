@@ -8,40 +8,24 @@ refused (see :func:`pilotage.web.server.serve`).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+import swagger_ui_bundle
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-import swagger_ui_bundle
-
 import pilotage
 from pilotage.errors import DatabaseLocked, ImportRejected, InvalidCut, PilotageError, UnknownKpi
-from pilotage.web.cache import Cache
+from pilotage.web import api, pages
+from pilotage.web.state import State, StateDep, get_state
+
+__all__ = ["State", "StateDep", "create_app", "get_state"]  # State and StateDep live in web/state.py
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(__import__("plotly").__file__).parent / "package_data" / "plotly.min.js"
-
-
-class State:
-    """The workspace, its lock (one writer) and the results cache (dropped on every write)."""
-
-    def __init__(self, ws: pilotage.Workspace):
-        self.ws = ws
-        self.lock = threading.RLock()
-        self.cache = Cache()
-
-
-def get_state(request: Request) -> State:
-    return request.app.state.pilotage
-
-
-StateDep = Annotated[State, Depends(get_state)]
 
 
 def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> FastAPI:
@@ -65,9 +49,7 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
             body["errors_total"] = exc.total
         if request.url.path.startswith("/api/"):
             return JSONResponse(body, status_code=status)
-        from pilotage.web.pages import error_page
-
-        return error_page(request, status, str(exc))
+        return pages.error_page(request, status, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
@@ -89,8 +71,6 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
 
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    from pilotage.web import api, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)

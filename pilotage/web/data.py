@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pilotage import service
-from pilotage.web.app import State
+from pilotage.web.state import State
 
 
 def _sync(state: State) -> None:

@@ -13,7 +13,8 @@ import pytest
 
 import pilotage
 from pilotage.formatting import fmt
-from pilotage.web.pages import csv_safe, preset_range, records_csv_text
+from pilotage.web.pages.common import preset_range
+from pilotage.web.pages.kpi import csv_safe, records_csv_text
 from tests.web.conftest import PAGES as ALL_PAGES
 from tests.web.conftest import LiveServer
 
