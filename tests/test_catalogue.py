@@ -13,12 +13,13 @@ from pilotage.catalogue.model import Growth, Product
 from pilotage.engine.query import dimensions_of, measures_of
 
 # The ids of ../shared/spec/kpi-catalogue.md (copied: the project must pass without ../shared).
-# forecast_revenue and quota_suggestion come with the forecasting issue.
+# forecast_revenue and quota_suggestion come with the forecasting issue; pipeline_coverage
+# was added by issue #9 (the overview's focus KPIs).
 SPEC_IDS = """
 calls emails meetings activities activities_per_won_deal proposals_sent content_usage_rate social_posts
 leads lead_source_share qualification_rate lead_conversion_rate cost_per_lead cac campaign_roi
 opportunities_created win_rate close_rate stage_conversion proposal_conversion_rate sales_cycle_days
-open_pipeline weighted_pipeline deals_won revenue gross_margin gross_margin_rate avg_deal_size
+open_pipeline weighted_pipeline pipeline_coverage deals_won revenue gross_margin gross_margin_rate avg_deal_size
 revenue_growth revenue_yoy active_customers new_customers churn_rate retention_rate nps
 recommendation_rate upsell_rate avg_purchase_value purchase_frequency customer_lifespan clv
 quota_attainment reps_at_quota_share revenue_per_rep comp_to_revenue_ratio price_index price_gap

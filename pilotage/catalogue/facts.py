@@ -320,7 +320,7 @@ def lifespans(ctx):
 
 
 @fact("quotas", REP_DIMS, ["quotas"],
-      show=("quota_id", "rep", "metric", "period_start", "target", "achieved"))
+      show=("quota_id", "rep", "metric", "period_start", "target", "achieved", "remaining"))
 def quotas(ctx):
     """Rep quotas with the value their metric reached over the quota's own period.
 
@@ -339,8 +339,9 @@ def quotas(ctx):
     achieved = ctx.achieved(q)  # quota_id, achieved: computed by the engine from the metric's KPI
     rt = _rep_team(ctx)
     j = q.left_join(achieved, q.quota_id == achieved.a_quota).left_join(rt, q.rep_id == rt.rep_key)
-    return j.select("quota_id", "metric", "team", rep=j.rep_id, period_start=_ts(j.period_start),
-                    target=j.target.cast("float64"), achieved=ibis.coalesce(j.achieved, 0.0))
+    t = j.select("quota_id", "metric", "team", rep=j.rep_id, period_start=_ts(j.period_start),
+                 target=j.target.cast("float64"), achieved=ibis.coalesce(j.achieved, 0.0))
+    return t.mutate(remaining=t.target - t.achieved)  # what is left of the target (negative: beaten)
 
 
 # --------------------------------------------------------------------------- periodic facts

@@ -189,6 +189,19 @@ KPIS: tuple[Kpi, ...] = (
       "Le pipeline ramené à ce qu'il rapportera probablement.", "The pipeline scaled to what it will likely bring.",
       "end of period", "money", "up", "pipeline",
       Simple(M("open_at_end", "sum", "weighted", requires=("stages",))), "Σ montant × p(étape)"),
+    K("pipeline_coverage", "Couverture du pipeline", "Pipeline coverage",
+      "pipeline ouvert dont la date de clôture prévue tombe dans la période"
+      " / (objectif de la période − CA déjà signé sur cet objectif)",
+      "open pipeline expected to close in P / (quota of P − revenue already won against it)",
+      "Si le pipeline suffit pour atteindre l'objectif : la règle empirique veut environ 3 fois"
+      " ce qui reste à signer. Vide quand l'objectif est déjà atteint.",
+      "Whether the pipeline is enough to reach the target: the rule of thumb is about 3 times"
+      " what is left to win. Empty once the target is met.",
+      "expected_close_date / quota period", "ratio", "up", "pipeline",
+      Ratio(M("opportunities", "sum", "amount", anchor="expected_close_date", where=lambda t: t.status == "open"),
+            M("quotas", "sum", "remaining", anchor="period_start"),
+            proportion=False, sampled=False, positive_den=True),
+      "Pₒ / (objectif − réalisé)"),
     # ------------------------------------------------------------------ results
     K("deals_won", "Affaires signées", "Deals won",
       "nombre d'affaires signées dans la période", "count of deals won in P",

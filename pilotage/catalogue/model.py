@@ -59,6 +59,7 @@ class Ratio:
     extras: dict[str, Measure] = field(default_factory=dict)
     proportion: bool = True  # numerator ⊂ denominator: a Wilson interval makes sense (if the unit is a rate)
     sampled: bool = True  # the denominator counts observations (False: a head count, e.g. reps)
+    positive_den: bool = False  # undefined unless the denominator is > 0 (e.g. nothing left of a target)
 
 
 @dataclass(frozen=True)

@@ -429,7 +429,7 @@ def kpi_frame(ctx: Context, kpi: Kpi) -> pd.DataFrame | None:
                 df = _merge(df, ex.rename(columns={"value": f"x_{name}"}), keys, ("", ""))
         df["num"] = df["num"].fillna(0.0)
         df["den"] = df["den"].fillna(0.0)
-        df.attrs.update(scale=scale, per_year=per_year)
+        df.attrs.update(scale=scale, per_year=per_year, positive_den=getattr(k, "positive_den", False))
         return df
     if isinstance(k, Growth):
         return _growth(ctx, k)
@@ -527,7 +527,8 @@ def finish(ctx: Context, kpi: Kpi, df: pd.DataFrame | None, combos: pd.DataFrame
             out["den"] = out["den"].fillna(0.0)
         scale = df.attrs.get("scale", 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            value = out["num"] / out["den"].where(out["den"] != 0) * scale
+            defined = out["den"] > 0 if df.attrs.get("positive_den") else out["den"] != 0
+            value = out["num"] / out["den"].where(defined) * scale
         if df.attrs.get("per_year"):
             value = value / _period_years(ctx, out)
         out["value"] = value.astype("float64")

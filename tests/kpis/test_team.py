@@ -178,3 +178,60 @@ def test_the_warning_about_other_quota_metrics_comes_back_on_every_query(ws):
     ws.kpi(["quota_attainment"], start="2024-01-01", end="2024-04-01")
     again = ws.kpi(["quota_attainment"], by=["rep"], start="2024-01-01", end="2024-04-01")
     assert any("deals_won" in w for w in again.attrs["warnings"])
+
+
+def _coverage_data():
+    return {
+        "teams": [team("t1"), team("t2")],
+        "reps": [rep("r1", "t1"), rep("r2", "t1"), rep("r3", "t2")],
+        "quotas": [
+            quota("q1", "2024-04-01", "2024-07-01", 10000, rep_id="r1"),
+            quota("q2", "2024-04-01", "2024-07-01", 5000, rep_id="r2"),
+            quota("q3", "2024-04-01", "2024-07-01", 1000, rep_id="r3"),
+        ],
+        "opportunities": [
+            won("w1", "2024-04-10 10:00:00", 4000, owner="r1"),
+            won("w2", "2024-05-02 10:00:00", 1000, owner="r2"),
+            won("w3", "2024-04-20 10:00:00", 1500, owner="r3"),  # r3 beat the target
+            opp("o1", amount=9000, owner="r1", expected_close_date="2024-05-15"),
+            opp("o2", amount=3000, owner="r1", expected_close_date="2024-06-30"),
+            opp("o3", amount=7000, owner="r1", expected_close_date="2024-07-01"),  # next quarter
+            opp("o4", amount=8000, owner="r2", expected_close_date="2024-04-30"),
+            opp("o5", amount=2000, owner="r2"),  # no expected close date: cannot count
+            lost("o6", "2024-04-05 10:00:00", 50000, owner="r2", expected_close_date="2024-05-01"),  # not open
+            opp("o7", amount=600, owner="r3", expected_close_date="2024-05-01"),
+        ],
+    }
+
+
+def test_pipeline_coverage_open_pipeline_expected_in_p_over_what_is_left_of_the_target(ws):
+    ws.load(_coverage_data())
+    by_rep = ws.kpi(["pipeline_coverage"], by=["rep"], start="2024-04-01", end="2024-07-01")
+    # r1: open, expected in Q2 = o1 9000 + o2 3000 = 12000 (o3 is for July);
+    #     left = 10000 − 4000 won = 6000 => 12000 / 6000 = 2.0
+    r1 = only(by_rep, rep="r1")
+    assert r1["pipeline_coverage"] == pytest.approx(2.0)
+    assert r1["pipeline_coverage_numerator"] == pytest.approx(12000)
+    assert r1["pipeline_coverage_denominator"] == pytest.approx(6000)
+    # r2: o4 8000 (o5 has no date, o6 is lost) / (5000 − 1000 = 4000) = 2.0
+    assert only(by_rep, rep="r2")["pipeline_coverage"] == pytest.approx(2.0)
+    # r3: 1500 won of 1000: nothing left to cover => empty, not a negative coverage
+    r3 = only(by_rep, rep="r3")
+    assert r3["pipeline_coverage"] != r3["pipeline_coverage"]  # NaN
+    # all reps: (12000 + 8000 + 600) / (6000 + 4000 − 500) = 20600 / 9500 = 2.1684
+    total = one(ws.kpi(["pipeline_coverage"], start="2024-04-01", end="2024-07-01"))
+    assert total["pipeline_coverage"] == pytest.approx(20600 / 9500)
+    # team t1 = r1 + r2: 20000 / 10000 = 2.0
+    by_team = ws.kpi(["pipeline_coverage"], by=["team"], start="2024-04-01", end="2024-07-01")
+    assert only(by_team, team="t1")["pipeline_coverage"] == pytest.approx(2.0)
+
+
+def test_pipeline_coverage_explain_lists_the_deals_and_the_quotas(ws):
+    ws.load(_coverage_data())
+    out = ws.explain("pipeline_coverage", filters={"rep": ["r1"]}, start="2024-04-01", end="2024-07-01")
+    num = next(s for s in out["sections"] if s["role"] == "numerator")
+    den = next(s for s in out["sections"] if s["role"] == "denominator")
+    # the deals counted: o1 and o2 (o3 expected in July), the quota left: q1's 10000 − 4000
+    assert sorted(num["rows"]["opportunity_id"]) == ["o1", "o2"]
+    assert list(den["rows"]["quota_id"]) == ["q1"]
+    assert den["rows"]["remaining"].iloc[0] == pytest.approx(6000)
