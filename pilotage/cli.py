@@ -292,34 +292,75 @@ def demo_data(out_dir: Annotated[Path, typer.Option("--out", help="folder to wri
 
 
 @app.command()
-def dashboard(from_: Annotated[str | None, typer.Option("--from")] = None,
-              to: Annotated[str | None, typer.Option("--to")] = None,
+def dashboard(from_: Annotated[str | None, typer.Option("--from", help="start date YYYY-MM-DD (included)")] = None,
+              to: Annotated[str | None, typer.Option("--to", help="end date YYYY-MM-DD (excluded)")] = None,
+              period: Annotated[str | None, typer.Option(
+                  help="month, last_month, quarter, last_quarter, ytd or 12m (default: 12m, "
+                       "the last 12 complete months)")] = None,
               compare: Annotated[str, typer.Option(help="previous (period) or year")] = "previous",
               lang: LangOpt = None, db: DbOpt = None):
     """The focus dashboard: the workspace's ten KPIs, with their change."""
+    if compare not in ("previous", "year"):
+        raise PilotageError(f"--compare {compare!r}: expected previous (the previous period) "
+                            "or year (the same period a year earlier)")
     ws = _open(db, read_only=True)
-    _print_dashboard(ws, from_, to, compare, _lang(ws, lang))
+    _print_dashboard(ws, from_, to, compare, _lang(ws, lang), period)
 
 
-def _print_dashboard(ws, start, end, compare, lg) -> None:
+def number_locale(ws, lg: str) -> str:
+    """The workspace locale when it speaks ``lg``, else that language's usual one (en: 1,234.5)."""
+    loc = ws.settings.locale
+    return loc if lang_of(loc) == lg else {"fr": "fr_FR", "en": "en_US"}[lg]
+
+
+def _print_dashboard(ws, start, end, compare, lg, preset: str | None = None, today=None) -> None:
+    from pilotage import periods as HP
+
     t0 = time.perf_counter()
-    cards = service.focus_cards(ws, start=start, end=end, compare=compare)
+    ref = HP.reference(ws, today)
+    to_date = None
+    if preset and (start or end):
+        raise PilotageError("--period cannot be combined with --from/--to")
+    if start is None and end is None:
+        if preset not in (None, *HP.PRESETS):
+            raise PilotageError(f"--period {preset!r}: expected one of {', '.join(HP.PRESETS)}")
+        w = HP.preset_window(preset or "12m", ref, ws.settings.fiscal_year_start)
+        start, end, to_date = w.start, w.end, w.to_date
+    cards = service.focus_cards(ws, start=start, end=end, compare=compare, to_date=to_date, today=today)
     cut = service.query.Cut.make(["revenue"], start=start, end=end)
+    ps, pe = service.compare_range(cut.start, cut.end, compare, to_date)
     title = {"fr": "Tableau de bord", "en": "Dashboard"}[lg]
-    vs = {("fr", "previous"): "vs période précédente", ("fr", "year"): "vs même période l'an dernier",
-          ("en", "previous"): "vs previous period", ("en", "year"): "vs same period last year"}[(lg, compare)]
-    t = Table(title=f"{title} — {cut.start:%d/%m/%Y} → {cut.end - dt.timedelta(days=1):%d/%m/%Y}")
+    loc, cur = number_locale(ws, lg), ws.settings.currency
+    day = "%d/%m/%Y" if lg == "fr" else "%Y-%m-%d"
+    vs = {"fr": "vs", "en": "vs"}[lg] + f" {ps:{day}} → {pe - dt.timedelta(days=1):{day}}"
+    if to_date:
+        vs = {"fr": "rythme ", "en": "pace "}[lg] + vs
+    t = Table(title=f"{title} — {cut.start:{day}} → {cut.end - dt.timedelta(days=1):{day}}"
+              + ({"fr": " (en cours)", "en": " (to date)"}[lg] if to_date else ""))
     t.add_column("KPI")
     t.add_column({"fr": "valeur", "en": "value"}[lg], justify="right")
     t.add_column(vs, justify="right")
-    loc, cur = ws.settings.locale, ws.settings.currency
     for c in cards:
         k = BY_ID[c["id"]]
         change = fmt_change(c["change"], c["change_kind"], loc)
+        if c.get("immature"):
+            change = {"fr": "immature ◔", "en": "immature ◔"}[lg]
         color = "green" if c["good"] else ("red" if c["good"] is False else "white")
         value = fmt(c["value"], k.unit, loc, cur) + (" ⚠" if c["small_sample"] else "")
         t.add_row(k.label[lg], value, f"[{color}]{change}[/]")
     out.print(t)
+    if ref.stale and ref.data_end is not None:
+        out.print({"fr": f"Les données s'arrêtent au {ref.data_end:{day}} : la période par défaut se termine "
+                         "au dernier mois complet des données.",
+                   "en": f"The data ends on {ref.data_end:{day}}: the default period ends at the data's "
+                         "last complete month."}[lg])
+    unripe = [c for c in cards if c.get("immature")]
+    if unripe:
+        w = max(c["maturity_days"] for c in unripe)
+        out.print({"fr": f"◔ immature : des affaires de cette période sont encore ouvertes (85 % se décident en "
+                         f"{w} j) ; la valeur va encore changer, elle n'est pas comparée.",
+                   "en": f"◔ immature: deals of this period are still open (85 % are decided within {w} days); "
+                         "the figure will still change and is not compared."}[lg])
     out.print(f"⚠ = {SMALL_SAMPLE[lg]} (< 30)   ({time.perf_counter() - t0:.2f} s)")
 
 

@@ -105,23 +105,41 @@ def unknown_filter_values(ws: Workspace, filters: dict | None) -> list[str]:
     return out
 
 
-def compare_range(start: dt.date, end: dt.date, compare: str) -> tuple[dt.date, dt.date]:
-    return P.shift_range(start, end, "year" if compare == "year" else "period")
+def compare_range(start: dt.date, end: dt.date, compare: str, to_date: str | None = None
+                  ) -> tuple[dt.date, dt.date]:
+    """The range to compare with (pace for a period under way): :func:`pilotage.periods.compare_range`."""
+    from pilotage import periods as HP
+
+    return HP.compare_range(start, end, compare, to_date)
 
 
 def focus_cards(ws: Workspace, *, start=None, end=None, filters=None, compare: str = "previous",
-                ids=None, user=None) -> list[dict]:
-    """The focus KPIs over a range with their change against the previous period or year."""
+                ids=None, user=None, to_date: str | None = None, today: dt.date | None = None) -> list[dict]:
+    """The focus KPIs over a range with their change against the previous period or year.
+
+    No range: the last 12 complete months, ending at the data's last complete month when
+    the data stops earlier (:mod:`pilotage.periods`). ``to_date`` (month, quarter, year):
+    the range is a period under way, compared on pace. A cohort KPI whose range is
+    immature (its deals still open) is flagged ``immature`` and gets no trend colour.
+    """
+    from pilotage import periods as HP
+
     ids = list(ids or ws.settings.focus)
+    ref = HP.reference(ws, today)
+    if start is None and end is None:
+        w = HP.preset_window("12m", ref, ws.settings.fiscal_year_start)
+        start, end = w.start, w.end
     cut = query.Cut.make(ids, start=start, end=end, filters=filters, settings=ws.settings)
+    ps, pe = compare_range(cut.start, cut.end, compare, to_date)
     now = kpi_query(ws, ids, start=cut.start, end=cut.end, filters=filters, user=user)
-    ps, pe = compare_range(cut.start, cut.end, compare)
     before = kpi_query(ws, ids, start=ps, end=pe, filters=filters, user=user)
     cards = []
     for i in ids:
         k = BY_ID[i]
         v, b = _clean(now[i].iloc[0]), _clean(before[i].iloc[0])
-        if v is None or b is None:
+        window = HP.maturity_days(ws, i)
+        unripe = HP.immature(cut.end, window, ref)
+        if v is None or b is None or unripe:
             change, kind = None, "relative"
         elif k.unit in ("rate", "score", "index"):
             change, kind = (v - b) / (100 if k.unit in ("score", "index") else 1), "points"
@@ -131,6 +149,8 @@ def focus_cards(ws: Workspace, *, start=None, end=None, filters=None, compare: s
         good = None if change is None or k.better == "none" else (change > 0) == (k.better == "up")
         cards.append({"id": i, "value": v, "previous": b, "change": change, "change_kind": kind,
                       "unit": k.unit, "better": k.better, "small_sample": small, "good": good,
+                      "immature": unripe, "maturity_days": window,
+                      "compared_with": [ps.isoformat(), pe.isoformat()],
                       "numerator": _clean(now[f"{i}_numerator"].iloc[0]) if f"{i}_numerator" in now else None,
                       "denominator": _clean(now[f"{i}_denominator"].iloc[0]) if f"{i}_denominator" in now else None})
     return cards

@@ -116,3 +116,19 @@ def test_win_rate_by_regional_office(maven, raw):
         won[o] += d["deal_stage"] == "Won"
     df = ws.kpi("win_rate", by="team", **PERIOD)
     assert by(df, "team", "win_rate") == pytest.approx({o: won[o] / total[o] for o in total})
+
+
+def test_dashboard_shows_the_datas_last_year_not_zeros(maven, raw, capsys):
+    # issue #9: the history ends on 31 December 2017; the default range must follow the data
+    from pilotage.cli import _print_dashboard
+
+    ws, _ = maven
+    deals, _ = raw
+    _print_dashboard(ws, None, None, "previous", "en")
+    text = capsys.readouterr().out
+    won_2017 = [d for d in deals if d["deal_stage"] == "Won" and d["close_date"].startswith("2017")]
+    revenue = sum(float(d["close_value"] or 0) for d in won_2017)
+    assert "2017-01-01 → 2017-12-31" in text
+    assert f"{len(won_2017):,}" in text  # deals won in 2017 (4,238), in English digits
+    assert f"€{revenue:,.2f}" in text
+    assert "The data ends on 2017-12-31" in text
