@@ -108,7 +108,7 @@ if kind == "baseline":
     rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
     con.close()
 else:
-    ws = pilotage.connect(db)
+    ws = pilotage.connect(db, create=True)
     report = import_path(ws, path)
     rows = next(t.inserted for t in report.tables if t.table == "opportunities")
     ws.close()

@@ -60,10 +60,10 @@ def main() -> None:
     if not db.exists():
         t0 = time.perf_counter()
         generate(folder, seed=42, scale=args.scale, end=END)
-        with pilotage.connect(str(db)) as ws:
+        with pilotage.connect(str(db), create=True) as ws:
             ws.import_folder(folder)
         print(f"prepared {args.scale} demo data in {time.perf_counter() - t0:.1f} s")
-    ws = pilotage.connect(str(db))
+    ws = pilotage.connect(str(db), create=True)
     with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=300) as http:
         state = server.app.state.pilotage
 

@@ -36,8 +36,8 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="DuckDB file or postgres
 LangOpt = Annotated[str | None, typer.Option("--lang", help="fr or en (default: the workspace locale)")]
 
 
-def _open(db: str | None, read_only: bool = False) -> pilotage.Workspace:
-    return pilotage.connect(db, read_only=read_only)
+def _open(db: str | None, read_only: bool = False, create: bool = False) -> pilotage.Workspace:
+    return pilotage.connect(db, read_only=read_only, create=create)
 
 
 def _lang(ws_or_none, lang: str | None) -> str:
@@ -189,7 +189,8 @@ def import_(target: Annotated[Path | None, typer.Argument(
             dry_run: Annotated[bool, typer.Option(
                 "--dry-run", help="check and count what would be inserted, updated, rejected; write nothing")] = False,
             errors: Annotated[Path | None, typer.Option(
-                "--errors", help="CSV listing every rejected row (default: ./<input>.errors.csv)")] = None,
+                "--errors", help="CSV listing every rejected row, or a folder for it "
+                         "(default: <input>.errors.csv next to the input)")] = None,
             date_order: Annotated[str | None, typer.Option(
                 "--date-order", help="dmy or mdy, for dates like 01/02/2024 a file leaves ambiguous")] = None,
             server: Annotated[str | None, typer.Option(
@@ -208,7 +209,8 @@ def import_(target: Annotated[Path | None, typer.Argument(
                             "pilotage import deals.csv, pilotage import exports/, pilotage import crm.zip")
     if format and format != "canonical":
         M.builtin(format)  # an unknown name fails now, with the list of formats
-    errors_path = errors or default_errors_path(target)
+    errors_path = default_errors_path(target, folder=errors) if errors is not None and errors.is_dir() \
+        else (errors or default_errors_path(target))
     t0 = time.perf_counter()
     if server:
         params = {"dry_run": dry_run, "skip_invalid": skip_invalid, "format": format, "date_order": date_order}
@@ -226,7 +228,7 @@ def import_(target: Annotated[Path | None, typer.Argument(
             report.error_file = str(errors_path)
         summary.print_summary(report, time.perf_counter() - t0, out, err)
         return
-    if errors_path.exists() and errors is None:
+    if errors_path.exists() and (errors is None or errors.is_dir()):
         errors_path.unlink()  # a stale error file from an earlier run would mislead
     from pilotage.store.database import resolve_url
 
@@ -234,7 +236,7 @@ def import_(target: Annotated[Path | None, typer.Argument(
     if dry_run and not url.startswith(("postgresql://", "postgres://")) and url != ":memory:" \
             and not Path(url.removeprefix("duckdb://")).exists():
         url = ":memory:"  # a dry run into a database that does not exist yet creates no file: all would be new
-    ws = _open(url)
+    ws = _open(url, create=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("import", total=1)
@@ -379,7 +381,7 @@ def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "s
     counts = generate(target, seed=seed, scale=scale)
     t1 = time.perf_counter()
     out.print(f"demo data generated in {t1 - t0:.1f} s ({counts.get('opportunities', 0):,} opportunities)")
-    ws = _open(db)
+    ws = _open(db, create=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("import", total=1)
@@ -410,7 +412,7 @@ def serve(host: Annotated[str, typer.Option(help="address to bind (127.0.0.1: th
 def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=value")] = None,
              db: DbOpt = None):
     """Show or change the workspace settings (currency, locale, fiscal year start, week start, time zone, focus)."""
-    ws = _open(db)
+    ws = _open(db, create=bool(set_))
     if set_:
         changes = {}
         for s in set_:

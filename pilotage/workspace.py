@@ -137,13 +137,16 @@ class Workspace:
         self.close()
 
 
-def connect(url: str | None = None, *, schema: str | None = None, read_only: bool = False) -> Workspace:
-    """Open (creating or upgrading it) the workspace database at ``url``.
+def connect(url: str | None = None, *, schema: str | None = None, read_only: bool = False,
+            create: bool = False) -> Workspace:
+    """Open (upgrading it) the workspace database at ``url``.
 
     ``url``: a DuckDB file path (default ``./pilotage.duckdb`` or ``$PILOTAGE_DATABASE_URL``),
     ``:memory:``, or ``postgresql://user@host:port/db`` (``schema`` keeps workspaces apart).
+    A DuckDB file that does not exist is an error (a typo must not give empty figures),
+    the CLI's own, unless ``create=True``: then a new, empty workspace is made there.
     """
-    db = open_database(url, schema=schema, read_only=read_only)
+    db = open_database(url, schema=schema, read_only=read_only, create=create)
     try:
         if not read_only:
             migrations.upgrade(db)

@@ -33,7 +33,7 @@ _PG_MISSING = _pg_available()
 def ws(request, tmp_path):
     """A fresh, empty workspace on each engine."""
     if request.param == "duckdb":
-        w = pilotage.connect(str(tmp_path / "t.duckdb"))
+        w = pilotage.connect(str(tmp_path / "t.duckdb"), create=True)
         yield w
         w.close()
         return
@@ -51,6 +51,6 @@ def ws(request, tmp_path):
 @pytest.fixture
 def duck(tmp_path):
     """A fresh DuckDB workspace only (for tests about the file itself)."""
-    w = pilotage.connect(str(tmp_path / "t.duckdb"))
+    w = pilotage.connect(str(tmp_path / "t.duckdb"), create=True)
     yield w
     w.close()

@@ -22,7 +22,7 @@ def run(*args, check=False):
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("cli") / "cli.duckdb")
-    with pilotage.connect(path) as ws:
+    with pilotage.connect(path, create=True) as ws:
         ws.load({
             "teams": [{"team_id": "t1", "name": "PME"}],
             "reps": [{"rep_id": "r1", "name": "Alice", "team_id": "t1"},
@@ -155,7 +155,7 @@ def test_focus_must_name_known_kpis(tmp_path):
 
 def test_csv_output_neutralises_formulas(tmp_path):
     db = str(tmp_path / "f.duckdb")
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         ws.load({"reps": [{"rep_id": "=HYPERLINK(\"http://x\")", "name": "Mallory"}],
                  "leads": [{"lead_id": "l1", "created_at": "2024-01-10", "source": "web",
                             "owner_rep_id": "=HYPERLINK(\"http://x\")"}],
@@ -190,12 +190,12 @@ def test_import_prints_the_hint_of_an_ambiguous_date_column_and_following_it_wor
     assert lines[k + 1] == ("  hint: pass --date-order dmy (or mdy), or add date_order: dmy to the column in a "
                             "mapping file")
     assert lines[-1] == f"every error is listed in {errors}"
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         assert ws.db.fetchall("SELECT count(*) FROM opportunities") == [(0,)]
     # following the hint: day/month
     p = run("import", str(deals), "--db", db, "--errors", errors, "--date-order", "dmy")
     assert p.returncode == 0, p.stderr
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         assert ws.db.fetchall("SELECT opportunity_id, created_at FROM opportunities ORDER BY 1") == [
             ("1", dt.datetime(2024, 4, 3)), ("2", dt.datetime(2024, 2, 5))]
 
@@ -225,7 +225,7 @@ def test_import_prints_each_distinct_hint_once(tmp_path):
 def test_json_money_has_no_binary_noise(tmp_path):
     """0.10 + 0.20 + 1,234,567.01 + 0.07 won: revenue 1,234,567.38 (not 1234567.3800000001), mean 308,641.845."""
     path = str(tmp_path / "money.duckdb")
-    with pilotage.connect(path) as ws:
+    with pilotage.connect(path, create=True) as ws:
         ws.load({"reps": [{"rep_id": "r1", "name": "A"}], "leads": [], "opportunities": [
             {"opportunity_id": f"o{i}", "owner_rep_id": "r1", "created_at": "2024-01-02", "stage": "S",
              "status": "won", "amount": a, "closed_at": "2024-01-10"}
@@ -258,3 +258,37 @@ def test_a_dry_run_into_a_new_database_creates_no_file(tmp_path):
     # (a narrow terminal: one line per table) rows, would be inserted, updated, unchanged, rejected
     assert "deals.csv -> opportunities: 1 rows, 1 inserted, 0 updated, 0 unchanged, 0 rejected" in p.stdout
     assert not db.exists()
+
+
+def test_error_files_land_next_to_each_input_without_overwriting(tmp_path):
+    # issue #9: deals.csv and deals.tsv of one folder used to share ./deals.errors.csv
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "deals.csv").write_text("Deal ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
+                                      "1,A,Closed Won,douze,2024-01-05,2024-01-20,Ann Lee\n", encoding="utf-8")
+    (folder / "deals.tsv").write_text("Deal ID\tDeal Name\tDeal Stage\tAmount\tCreate Date\tClose Date\tDeal owner\n"
+                                      "2\tB\tClosed Won\ttreize\t2024-01-05\t2024-01-20\tBob Ray\n", encoding="utf-8")
+    db = str(tmp_path / "x.duckdb")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    for name in ("deals.csv", "deals.tsv"):
+        p = subprocess.run([sys.executable, "-m", "pilotage.cli", "import", str(folder / name), "--db", db],
+                           capture_output=True, text=True, timeout=120, cwd=elsewhere)
+        assert p.returncode == 2
+    assert "douze" in (folder / "deals.csv.errors.csv").read_text(encoding="utf-8-sig")
+    assert "treize" in (folder / "deals.tsv.errors.csv").read_text(encoding="utf-8-sig")
+    assert not list(elsewhere.iterdir())  # nothing in the working directory
+    # --errors DIR: the file goes to that folder, under the same name
+    chosen = tmp_path / "errs"
+    chosen.mkdir()
+    p = run("import", str(folder / "deals.csv"), "--db", db, "--errors", str(chosen))
+    assert p.returncode == 2 and (chosen / "deals.csv.errors.csv").exists()
+    assert str(chosen / "deals.csv.errors.csv") in p.stderr
+
+
+def test_dashboard_compare_month_is_a_clear_error_not_a_traceback(db):
+    p = run("dashboard", "--compare", "month", "--db", db)
+    assert p.returncode == 2
+    assert p.stderr.strip() == ("error: --compare 'month': expected previous (the previous period) "
+                                "or year (the same period a year earlier)")
+    assert "Traceback" not in p.stderr

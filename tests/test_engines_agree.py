@@ -26,7 +26,7 @@ def pair(tmp_path_factory):
         pytest.skip(_PG_MISSING)
     folder = tmp_path_factory.mktemp("agree") / "small"
     generate(folder, seed=3, scale="small", end=END)
-    duck = pilotage.connect(str(folder.parent / "agree.duckdb"))
+    duck = pilotage.connect(str(folder.parent / "agree.duckdb"), create=True)
     pg = pilotage.connect(PG_URL, schema="t_" + uuid.uuid4().hex[:12])
     duck.import_folder(folder)
     pg.import_folder(folder)

@@ -151,7 +151,7 @@ def test_datetimes_with_an_offset_land_in_the_workspace_time_zone(duck, tmp_path
 KILLER = textwrap.dedent("""
     import os, signal, sys
     import pilotage
-    ws = pilotage.connect(sys.argv[1])
+    ws = pilotage.connect(sys.argv[1], create=True)
     def tick(step, done, total):
         if step == "writing " + sys.argv[3]:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -162,7 +162,7 @@ KILLER = textwrap.dedent("""
 def test_killing_the_process_mid_import_leaves_the_database_as_it_was(tmp_path):
     db = str(tmp_path / "k.duckdb")
     first = folder(tmp_path)
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         ws.import_folder(first)
         before = counts(ws)
     second = tmp_path / "second"
@@ -176,7 +176,7 @@ def test_killing_the_process_mid_import_leaves_the_database_as_it_was(tmp_path):
     # killed after reps and leads were written, before opportunities
     proc = subprocess.run([sys.executable, str(script), db, str(second), "opportunities"], timeout=120)
     assert proc.returncode == -9
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         assert counts(ws) == before
         assert ws.kpi("revenue", start="2024-02-01", end="2024-03-01")["revenue"][0] == pytest.approx(1200.50)
 
@@ -184,7 +184,7 @@ def test_killing_the_process_mid_import_leaves_the_database_as_it_was(tmp_path):
 HOLDER = textwrap.dedent("""
     import sys, time
     import pilotage
-    ws = pilotage.connect(sys.argv[1])
+    ws = pilotage.connect(sys.argv[1], create=True)
     print("ready", flush=True)
     time.sleep(60)
 """)
@@ -192,7 +192,7 @@ HOLDER = textwrap.dedent("""
 
 def test_a_database_held_by_another_process_fails_fast_and_clearly(tmp_path):
     db = str(tmp_path / "held.duckdb")
-    pilotage.connect(db).close()
+    pilotage.connect(db, create=True).close()
     script = tmp_path / "holder.py"
     script.write_text(HOLDER)
     holder = subprocess.Popen([sys.executable, str(script), db], stdout=subprocess.PIPE, text=True)
@@ -201,7 +201,7 @@ def test_a_database_held_by_another_process_fails_fast_and_clearly(tmp_path):
         t0 = time.perf_counter()
         expected = f"in use by another Pilotage process \\(process {holder.pid}\\)"
         with pytest.raises(pilotage.DatabaseLocked, match=expected):
-            pilotage.connect(db)
+            pilotage.connect(db, create=True)
         assert time.perf_counter() - t0 < 1.0
     finally:
         holder.kill()
@@ -210,7 +210,7 @@ def test_a_database_held_by_another_process_fails_fast_and_clearly(tmp_path):
 
 def test_an_older_database_is_upgraded_without_losing_anything(tmp_path, monkeypatch):
     db = str(tmp_path / "old.duckdb")
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         ws.import_folder(folder(tmp_path))
         before = counts(ws)
 
@@ -219,7 +219,7 @@ def test_an_older_database_is_upgraded_without_losing_anything(tmp_path, monkeyp
 
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, (2, "rep nickname", v2)])
     monkeypatch.setattr(migrations, "LATEST", 2)
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         assert migrations.current_version(ws.db) == 2
         assert counts(ws) == before
         assert "nickname" in ws.db.table("reps").columns
@@ -227,18 +227,18 @@ def test_an_older_database_is_upgraded_without_losing_anything(tmp_path, monkeyp
 
 def test_a_database_from_a_newer_pilotage_is_refused(tmp_path):
     db = str(tmp_path / "new.duckdb")
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         ws.db.execute(f"UPDATE {ws.db.q('pilotage_meta')} SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(pilotage.DatabaseError, match="schema version 99, made by a newer Pilotage"):
-        pilotage.connect(db)
+        pilotage.connect(db, create=True)
 
 
 def test_settings_live_in_the_database(tmp_path):
     db = str(tmp_path / "s.duckdb")
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         assert ws.settings.currency == "EUR" and ws.settings.locale == "fr_FR"
         ws.set_settings(fiscal_year_start=4, week_start="sunday")
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         assert (ws.settings.fiscal_year_start, ws.settings.week_start) == (4, "sunday")
 
 
@@ -249,7 +249,7 @@ def test_postgres_url_without_server_is_a_clear_error():
 
 def test_env_var_chooses_the_database(tmp_path, monkeypatch):
     monkeypatch.setenv("PILOTAGE_DATABASE_URL", str(tmp_path / "env.duckdb"))
-    pilotage.connect().close()
+    pilotage.connect(create=True).close()
     assert os.path.exists(tmp_path / "env.duckdb")
 
 
@@ -266,3 +266,15 @@ def test_an_import_by_another_process_is_seen_without_reconnecting(ws, tmp_path)
     finally:
         other.close()
     assert ws.kpi("revenue", **feb)["revenue"][0] == pytest.approx(2000)
+
+
+def test_connect_to_a_missing_file_is_the_clis_clear_error_unless_asked_to_create(tmp_path):
+    # issue #9: a typo in the path used to create an empty database and give empty figures
+    path = tmp_path / "pilotage.duckdb"
+    with pytest.raises(pilotage.DatabaseError, match="no database at .*pilotage.duckdb: run `pilotage import DIR`"):
+        pilotage.connect(str(path))
+    assert not path.exists()
+    with pilotage.connect(str(path), create=True) as ws:
+        assert ws.row_counts()["opportunities"] == 0
+    with pilotage.connect(str(path)) as ws:  # it exists now
+        assert ws.settings.currency

@@ -429,7 +429,7 @@ class _Checker:
                 existing[name] = db.table(ref_table).select(k=ref_col).distinct().to_pyarrow()
                 self.con.register(name, existing[name])
             known.append(f"SELECT k FROM {name}")
-            what = ref_table[:-1] if ref_table.endswith("s") else ref_table
+            what = singular(ref_table)
             self._insert_errors(None,
                                 f"SELECT pilotage_src AS src, __line AS line, {_sql_str(c.name)} AS canon, "
                                 f"\"{c.name}\" AS value, 'unknown {what} id (not in {ref_table})' AS reason, "
@@ -739,3 +739,10 @@ def _copy_to_pg_temp(db: Database, t: S.Table, name: str, data: pa.Table) -> Non
     cols = ", ".join(f'"{c}"' for c in data.column_names)
     with cur.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as cp:
         cp.write(buf.getvalue())
+
+
+def singular(table: str) -> str:
+    """A table's name for one of its rows: opportunities -> opportunity, reps -> rep."""
+    if table.endswith("ies"):
+        return table[:-3] + "y"
+    return table[:-1] if table.endswith("s") else table

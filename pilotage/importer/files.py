@@ -23,11 +23,23 @@ from pilotage.importer import mapping as M
 from pilotage.store import schema as S
 
 
-def default_errors_path(target: str | Path, cwd: Path | None = None) -> Path:
-    """Where the CLI writes the error file when --errors is not given: ./<input name>.errors.csv."""
-    name = Path(str(target).rstrip("/\\")).name or "import"
-    stem = name[:-len(Path(name).suffix)] if Path(name).suffix else name
-    return (cwd or Path.cwd()) / f"{stem}.errors.csv"
+def default_errors_path(target: str | Path, cwd: Path | None = None, folder: Path | None = None) -> Path:
+    """Where the error file of an import goes: ``<input's full name>.errors.csv``, next to the input
+    (``deals.csv`` -> ``deals.csv.errors.csv``; ``exports/`` -> ``exports.errors.csv`` beside the folder).
+
+    The full name keeps ``deals.csv`` and ``deals.xlsx`` from overwriting each other's file, and
+    "next to the input" keeps two ``deals.csv`` of two folders apart. ``folder``: a folder chosen
+    instead (``--errors DIR``). An input whose folder cannot be written falls back to ``cwd``.
+    """
+    import os
+
+    src = Path(str(target).rstrip("/\\"))
+    name = src.name or "import"
+    where = folder
+    if where is None:
+        parent = src.expanduser().resolve().parent
+        where = parent if os.access(parent, os.W_OK) else (cwd or Path.cwd())
+    return Path(where) / f"{name}.errors.csv"
 
 
 def _is_canonical_folder(files: list[Path]) -> bool:

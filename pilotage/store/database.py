@@ -77,14 +77,15 @@ class Database:
             pass
 
 
-def open_database(url: str | None = None, *, schema: str | None = None, read_only: bool = False) -> Database:
+def open_database(url: str | None = None, *, schema: str | None = None, read_only: bool = False,
+                  create: bool = True) -> Database:
     url = resolve_url(url)
     if url.startswith(("postgresql://", "postgres://")):
         return _open_postgres(url, schema)
-    return _open_duckdb(url, read_only)
+    return _open_duckdb(url, read_only, create)
 
 
-def _open_duckdb(url: str, read_only: bool) -> Database:
+def _open_duckdb(url: str, read_only: bool, create: bool = True) -> Database:
     path = url.removeprefix("duckdb://")
     if path.startswith("/") and url.startswith("duckdb:///"):
         path = path  # duckdb:///abs/path -> /abs/path
@@ -92,8 +93,9 @@ def _open_duckdb(url: str, read_only: bool) -> Database:
         parent = Path(path).expanduser().resolve().parent
         if not parent.is_dir():
             raise DatabaseError(f"cannot open {path}: folder {parent} does not exist")
-        if read_only and not Path(path).exists():
-            raise DatabaseError(f"no database at {path}: run `pilotage import DIR` or `pilotage demo` first")
+        if (read_only or not create) and not Path(path).expanduser().exists():
+            hint = "" if read_only else " (or pilotage.connect(path, create=True) for a new, empty one)"
+            raise DatabaseError(f"no database at {path}: run `pilotage import DIR` or `pilotage demo` first{hint}")
     try:
         con = ibis.duckdb.connect(path, read_only=read_only)
     except Exception as exc:  # duckdb.IOException has no stable subclass for locks

@@ -29,7 +29,7 @@ PLOTLY_JS = Path(__import__("plotly").__file__).parent / "package_data" / "plotl
 
 
 def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> FastAPI:
-    ws = ws or pilotage.connect(url)
+    ws = ws or pilotage.connect(url, create=True)
     app = FastAPI(title="Pilotage", version=pilotage.__version__,
                   description="Sales KPIs over your CRM data: the catalogue, KPI queries, drill-down, import.",
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")

@@ -33,7 +33,7 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
         except OSError as exc:
             raise PilotageError(
                 f"cannot listen on {host}:{port}: {exc.strerror} (another server? try --port)") from None
-    ws = pilotage.connect(url)
+    ws = pilotage.connect(url, create=True)
     app = create_app(ws=ws)
     threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
     print(f"Pilotage: http://{host}:{port}  (database {url}; stop with Ctrl+C)", flush=True)

@@ -22,7 +22,7 @@ PERIOD = {"start": "2016-01-01", "end": "2018-01-01"}
 
 @pytest.fixture(scope="module")
 def maven(tmp_path_factory):
-    ws = pilotage.connect(str(tmp_path_factory.mktemp("maven") / "maven.duckdb"))
+    ws = pilotage.connect(str(tmp_path_factory.mktemp("maven") / "maven.duckdb"), create=True)
     report = import_path(ws, MAVEN, mapping=MAPPING)
     yield ws, report
     ws.close()

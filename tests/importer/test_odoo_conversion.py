@@ -68,7 +68,7 @@ EXPECTED = {
 
 @pytest.fixture
 def ws(tmp_path):
-    w = pilotage.connect(str(tmp_path / "x.duckdb"))
+    w = pilotage.connect(str(tmp_path / "x.duckdb"), create=True)
     yield w
     w.close()
 

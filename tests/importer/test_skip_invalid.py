@@ -104,7 +104,7 @@ def test_cli_summary_says_where_the_errors_are(tmp_path):
     p = run_cli(str(f), "--db", db, cwd=tmp_path)
     assert p.returncode == 2
     assert "transactions.csv:5: Montant: not a number ('douze cents')" in p.stderr
-    default = tmp_path / "transactions.errors.csv"
+    default = tmp_path / "transactions.csv.errors.csv"  # next to the input, its full name
     assert f"every error is listed in {default}" in p.stderr
     p = run_cli(str(f), "--db", db, "--skip-invalid", cwd=tmp_path)
     assert p.returncode == 0, p.stderr

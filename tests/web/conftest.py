@@ -72,7 +72,7 @@ def demo_folder(tmp_path_factory):
 def live(tmp_path_factory, demo_folder):
     """The server on a DuckDB workspace holding the small demo data (range ends 2026-07-01)."""
     db = str(tmp_path_factory.mktemp("live") / "demo.duckdb")
-    ws = pilotage.connect(db)
+    ws = pilotage.connect(db, create=True)
     ws.import_folder(demo_folder)
     with LiveServer(ws) as server:
         server.ws = ws

@@ -126,7 +126,7 @@ BASE = {
 
 @pytest.fixture
 def fresh(tmp_path):
-    ws = pilotage.connect(str(tmp_path / "up.duckdb"))
+    ws = pilotage.connect(str(tmp_path / "up.duckdb"), create=True)
     with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=60) as client:
         yield client
     ws.close()
@@ -183,7 +183,7 @@ def test_cli_import_while_the_server_runs(tmp_path):
     folder.mkdir()
     for name, text in BASE.items():
         (folder / name).write_text(text)
-    ws = pilotage.connect(db)
+    ws = pilotage.connect(db, create=True)
     with LiveServer(ws) as server:
         cli = [sys.executable, "-m", "pilotage.cli", "import", str(folder)]
         plain = subprocess.run([*cli, "--db", db], capture_output=True, text=True, timeout=60)

@@ -198,7 +198,7 @@ def tiny(tmp_path_factory):
         "opportunity_id,owner_rep_id,created_at,stage,status,amount,closed_at,lost_reason\n"
         "o1,r1,2026-01-02,S,won,1000,2026-01-20,\n"
         "o2,r1,2026-01-03,S,lost,500,2026-01-25,+33 6 00 00 00 00\n")
-    ws = pilotage.connect(str(folder / "tiny.duckdb"))
+    ws = pilotage.connect(str(folder / "tiny.duckdb"), create=True)
     ws.import_folder(folder)
     with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=60) as client:
         yield client
