@@ -27,6 +27,38 @@ from pilotage.formatting import SMALL_SAMPLE, fmt, fmt_change, lang as lang_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Pilotage: steer sales performance. CRM data in, sales KPIs out.")
+_TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "file": "FILE",
+               "directory": "DIR"}
+
+
+def _plain_type(self, ctx) -> str:
+    """Help shows TEXT, INTEGER, PATH as click does, and nothing for a flag (typer's own: <str>, <bool>)."""
+    label = _typer_display_type(self, ctx)
+    if getattr(self, "is_flag", False) or label == "<bool>":
+        return ""
+    inner = label.strip("<>")
+    return _TYPE_WORDS.get(inner, inner.upper())
+
+
+try:  # typer >= 0.20 tags every option with <type>
+    from typer.core import _TyperParameter
+
+    _typer_display_type = _TyperParameter.display_type
+    _TyperParameter.display_type = _plain_type
+except (ImportError, AttributeError):  # older typer: its own (click's) labels are fine
+    pass
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"pilotage {pilotage.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="print the version and exit")] = False) -> None:
+    """Pilotage: steer sales performance. CRM data in, sales KPIs out."""
 # outside a terminal (pipes, CI logs) rich would fold tables at 80 columns: use a wider page
 out = Console(width=shutil.get_terminal_size((160, 40)).columns)
 err = Console(stderr=True)
@@ -51,12 +83,19 @@ def _lang(ws_or_none, lang: str | None) -> str:
 # --------------------------------------------------------------------------- catalogue
 @app.command()
 def kpis(lang: LangOpt = "fr",
-         format: Annotated[str, typer.Option("--format", help="table or json")] = "table"):
+         format: Annotated[str, typer.Option("--format", help="table, json or yaml")] = "table"):
     """The KPI catalogue: id, label, formula, unit."""
+    if format not in ("table", "json", "yaml"):
+        raise PilotageError(f"unknown format {format!r}: expected table, json or yaml")
     lang = _lang(None, lang)
     rows = service.catalogue(lang)
     if format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    if format == "yaml":
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=120))
         return
     t = Table("id", "label", "formula", "unit", show_lines=False)
     for r in rows:
@@ -95,6 +134,7 @@ def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kp
         sys.stdout.write(buf.getvalue())
         return
     lg = _lang(ws, lang)
+    loc = number_locale(ws, lg)
     cut = df.attrs["cut"]
     t = Table(title=f"{cut.start} → {cut.end}")
     for k in cut.keys:
@@ -104,7 +144,7 @@ def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kp
     for r in service.records(df):
         cells = [str(r[k]) if r[k] is not None else "—" for k in cut.keys]
         for i in ids:
-            cell = fmt(r[i], BY_ID[i].unit, ws.settings.locale, ws.settings.currency)
+            cell = fmt(r[i], BY_ID[i].unit, loc, ws.settings.currency)
             if r.get(f"{i}_denominator") is not None and BY_ID[i].unit != "money" or BY_ID[i].is_rate:
                 num, den = r.get(f"{i}_numerator"), r.get(f"{i}_denominator")
                 if den is not None and BY_ID[i].is_rate:
@@ -139,13 +179,15 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
     ex = service.explain(ws, kpi_id, start=start, end=end, filters=filters, limit=limit)
     k, cut = ex["kpi"], ex["cut"]
     rec = service.records(ex["result"])[0]
-    out.print(f"[bold]{k.label[lg]}[/] ({k.id}) — {cut.start} → {cut.end}"
-              + (f"  {dict(cut.filters)}" if cut.filters else ""))
+    shown = "; ".join(f"{d} = {', '.join(v)}" for d, v in cut.filters)
+    out.print(f"[bold]{k.label[lg]}[/] ({k.id}) — {cut.start} → {cut.end}" + (f"  ({shown})" if shown else ""),
+              markup=True, highlight=False)
     symbols = f"   [{k.symbols[lg]}]" if k.symbols else ""
     out.print(f"{'formule' if lg == 'fr' else 'formula'}: {k.formula[lg]}{symbols}")
-    value = fmt(rec[k.id], k.unit, ws.settings.locale, ws.settings.currency)
+    loc = number_locale(ws, lg)
+    value = fmt(rec[k.id], k.unit, loc, ws.settings.currency)
     if rec.get(f"{k.id}_denominator") is not None:
-        value += f"  = {rec[f'{k.id}_numerator']:g} / {rec[f'{k.id}_denominator']:g}"
+        value += f"  = {_num(rec[f'{k.id}_numerator'], loc)} / {_num(rec[f'{k.id}_denominator'], loc)}"
     out.print(f"= {value}")
     for s in ex["sections"]:
         out.print(f"\n[bold]{s['role']}[/]: {s['total']} record(s) of {s['fact']}"
@@ -159,6 +201,13 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
         for r in s["rows"][cols].itertuples(index=False):
             t.add_row(*[_cell(v) for v in r])
         out.print(t)
+
+
+def _num(v, loc: str) -> str:
+    """A plain number in the reader's locale: 1 234,5 (fr), 1,234.5 (en), no forced decimals."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(round(float(v), 2), "#,##0.##", locale=loc)
 
 
 def _cell(v) -> str:

@@ -94,12 +94,24 @@ class Workspace:
     # -- reading ----------------------------------------------------------------
     def kpi(self, ids: str | list[str], *, grain: str | None = None, by: list[str] | str | None = None,
             start: str | dt.date | None = None, end: str | dt.date | None = None,
-            filters: dict[str, str | list[str]] | None = None, arrow: bool = False):
+            filters: dict[str, str | list[str]] | None = None, arrow: bool = False, warn: bool = True):
         """KPI values, one row per cut (see docs/kpi-semantics.md): a pandas DataFrame, or a
-        pyarrow Table with ``arrow=True`` (warnings then in its schema metadata)."""
+        pyarrow Table with ``arrow=True`` (warnings then in its schema metadata).
+
+        A filter value no record holds (a typo) gives zeros: it is named in ``attrs["warnings"]``
+        and, unless ``warn=False``, raised as a Python warning, as the CLI prints it."""
+        from pilotage.service import unknown_filter_values
+
         cut = query.Cut.make(ids, grain=grain, by=by, start=start, end=end, filters=filters,
                              settings=self.settings)
         df = query.run(self.db, self.settings, cut)
+        unknown = unknown_filter_values(self, filters)
+        df.attrs["warnings"] = df.attrs.get("warnings", []) + unknown
+        if warn:
+            import warnings
+
+            for w in unknown:
+                warnings.warn(f"filter {w}: the figures count no record of it", UserWarning, stacklevel=2)
         if not arrow:
             return df
         import json

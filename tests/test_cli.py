@@ -292,3 +292,50 @@ def test_dashboard_compare_month_is_a_clear_error_not_a_traceback(db):
     assert p.stderr.strip() == ("error: --compare 'month': expected previous (the previous period) "
                                 "or year (the same period a year earlier)")
     assert "Traceback" not in p.stderr
+
+
+def test_lang_en_formats_numbers_in_english(db):
+    # the workspace locale is fr_FR; --lang en shows English labels AND English digits
+    p = run("kpi", "lead_conversion_rate", "revenue", "--from", "2024-01-01", "--to", "2024-03-01",
+            "--lang", "en", "--db", db, check=True)
+    assert "Lead conversion rate" in p.stdout
+    assert "25.0%" in p.stdout  # 50 / 200
+    assert "€1,234.56" in p.stdout  # o1, won in February
+    assert "25,0" not in p.stdout and "1\u202f234,56" not in p.stdout
+
+
+def test_explain_prints_readable_filters_and_figures(db):
+    p = run("explain", "lead_conversion_rate", "--period", "2024-01", "--rep", "r1", "--lang", "en",
+            "--db", db, check=True)
+    text = " ".join(p.stdout.split())  # a narrow terminal folds the title line
+    assert "2024-01-01 → 2024-02-01 (rep = r1)" in text  # not {'rep': ('r1',)}
+    assert "{" not in p.stdout and "('" not in p.stdout
+    assert "= 50.0% = 50 / 100" in text  # r1's leads 0..99, 0..49 converted
+
+
+def test_kpis_yaml_and_unknown_format(db):
+    import yaml
+
+    p = run("kpis", "--format", "yaml", "--lang", "en", check=True)
+    rows = yaml.safe_load(p.stdout)
+    assert next(r for r in rows if r["id"] == "pipeline_coverage")["label"] == "Pipeline coverage"
+    p = run("kpis", "--format", "xml")
+    assert p.returncode == 2 and "unknown format 'xml': expected table, json or yaml" in p.stderr
+
+
+def test_help_has_plain_types_and_a_version():
+    p = run("import", "--help", check=True)
+    assert "<bool>" not in p.stdout and "<str>" not in p.stdout and "<path>" not in p.stdout
+    assert "PATH" in p.stdout
+    p = run("--version", check=True)
+    assert p.stdout.strip() == f"pilotage {pilotage.__version__}"
+
+
+def test_python_api_warns_on_unknown_filter_values(db):
+    with pilotage.connect(db, read_only=True) as ws:
+        with pytest.warns(UserWarning, match="rep 'r9': no such value in reps"):
+            df = ws.kpi("revenue", start="2024-01-01", end="2024-04-01", filters={"rep": ["r1", "r9"]})
+        assert df["revenue"].iloc[0] == pytest.approx(1234.56)  # r1's o1
+        assert any("r9" in w for w in df.attrs["warnings"])
+    p = run("kpi", "revenue", "--from", "2024-01-01", "--to", "2024-04-01", "--where", "rep=r9", "--db", db)
+    assert "warning: rep 'r9': no such value in reps" in p.stderr

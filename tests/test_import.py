@@ -278,3 +278,14 @@ def test_connect_to_a_missing_file_is_the_clis_clear_error_unless_asked_to_creat
         assert ws.row_counts()["opportunities"] == 0
     with pilotage.connect(str(path)) as ws:  # it exists now
         assert ws.settings.currency
+
+
+def test_an_unknown_reference_is_worded_in_good_english(duck):
+    # issue #9: "unknown opportunitie id"
+    with pytest.raises(pilotage.ImportRejected) as exc:
+        duck.load({"reps": [{"rep_id": "r1", "name": "A"}],
+                   "activities": [{"activity_id": "a1", "rep_id": "r1", "type": "call",
+                                   "occurred_at": "2024-01-02 10:00:00", "opportunity_id": "nope"}]})
+    text = str(exc.value) + " ".join(str(e) for e in getattr(exc.value, "errors_detail", None) or [])
+    assert "unknown opportunity id (not in opportunities)" in text
+    assert "opportunitie " not in text
