@@ -90,7 +90,7 @@ def prepare(scale: str) -> Path:
     if not db.exists():
         t0 = time.perf_counter()
         generate(folder, seed=42, scale=scale, end=END)
-        with pilotage.connect(str(db)) as ws:
+        with pilotage.connect(str(db), create=True) as ws:
             ws.import_folder(folder)
         print(f"prepared {scale} demo data in {time.perf_counter() - t0:.1f} s")
     return db
@@ -112,7 +112,7 @@ def main() -> None:
 
     from pilotage.engine import query
 
-    ws = pilotage.connect(str(prepare(args.scale)))
+    ws = pilotage.connect(str(prepare(args.scale)), create=True)
     with LiveServer(ws) as server, sync_playwright() as pw:
         state = server.app.state.pilotage
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)

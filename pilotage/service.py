@@ -155,6 +155,14 @@ def focus_cards(ws: Workspace, *, start=None, end=None, filters=None, compare: s
     return cards
 
 
+def quotas_too_ambitious(share_at_quota, attainment) -> bool:
+    """The "quotas likely too ambitious" warning: under 60 % of reps at quota (the catalogue's rule),
+    but never while the team as a whole is at or above its target (103 % is no sign of ambitious quotas)."""
+    if share_at_quota is None or share_at_quota != share_at_quota or share_at_quota >= 0.6:
+        return False
+    return not (attainment is not None and attainment == attainment and attainment >= 1)
+
+
 def explain(ws: Workspace, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0, user=None):
     return ws.explain(kpi_id, start=start, end=end, filters=scoped_filters(filters, user), limit=limit,
                       offset=offset)

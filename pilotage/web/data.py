@@ -54,16 +54,31 @@ def kpi_records(state: State, ids, **cut) -> list[dict]:
     return service.records(kpi(state, ids, **cut))
 
 
-def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, compare="previous") -> list[dict]:
+def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, compare="previous",
+                to_date=None, today=None) -> list[dict]:
     _sync(state)
     filters = _norm_filters(filters)
 
     def compute():
         with state.lock:
-            return service.focus_cards(state.ws, ids=ids, start=start, end=end, filters=filters, compare=compare)
+            return service.focus_cards(state.ws, ids=ids, start=start, end=end, filters=filters, compare=compare,
+                                       to_date=to_date, today=today)
 
     return state.cache.get_or_compute("cards", compute, ids=ids, start=start, end=end, filters=filters,
-                                      compare=compare)
+                                      compare=compare, to_date=to_date, today=today)
+
+
+def reference(state: State, today):
+    """Where "now" is for the period presets (today, or the data's last day): :mod:`pilotage.periods`."""
+    from pilotage import periods as HP
+
+    _sync(state)
+
+    def compute():
+        with state.lock:
+            return HP.reference(state.ws, today)
+
+    return state.cache.get_or_compute("reference", compute, today=today)
 
 
 def explain(state: State, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0) -> dict:

@@ -53,6 +53,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "preset.ytd": {"fr": "Depuis le début de l'année", "en": "Year to date"},
     "preset.12m": {"fr": "12 derniers mois", "en": "Last 12 months"},
     "preset.custom": {"fr": "Personnalisée", "en": "Custom"},
+    "period.data_end": {"fr": "Les données s'arrêtent au {date} : la période se termine au dernier mois "
+                              "complet des données.",
+                        "en": "The data ends on {date}: the period ends at the data's last complete month."},
+    "period.to_date": {"fr": "Période en cours : comparée au même nombre de jours de la période précédente.",
+                       "en": "Period under way: compared with the same number of days of the previous period."},
+    "common.immature": {"fr": "Des affaires de cette période sont encore ouvertes : le taux va encore changer et "
+                              "n'est pas comparé.",
+                        "en": "Deals of this period are still open: the rate will still change and is not compared."},
     "grain.auto": {"fr": "Automatique", "en": "Automatic"},
     "grain.day": {"fr": "Jour", "en": "Day"},
     "grain.week": {"fr": "Semaine", "en": "Week"},

@@ -111,3 +111,15 @@ def test_focus_cards_default_to_the_datas_last_12_complete_months(ws):
     # compared with the 12 months before: June 2022 .. May 2023
     assert cards[0]["value"] == 20
     assert cards[0]["compared_with"] == ["2022-06-01", "2023-06-01"]
+
+
+@pytest.mark.parametrize("share, attainment, shown", [
+    (0.5, 0.8, True),    # half the reps at quota, team at 80 %: quotas likely too ambitious
+    (0.5, 1.03, False),  # the team at 103 % of its target: no banner (issue #9)
+    (0.5, 1.0, False),   # exactly at target
+    (0.6, 0.8, False),   # 60 % of reps at quota: the catalogue's threshold is "under 60 %"
+    (None, 0.8, False),  # no quotas
+    (0.5, None, True),   # no team attainment known: the catalogue's rule alone
+])
+def test_the_too_ambitious_banner_is_not_shown_when_the_team_is_at_target(share, attainment, shown):
+    assert service.quotas_too_ambitious(share, attainment) is shown

@@ -104,12 +104,15 @@ def test_the_view_lives_in_the_url(http):
 def test_presets_follow_today(http):
     r = http.get("/catalogue", params={"period": "last_month", "today": "2026-06-15"})
     assert "1 mai 2026 – 31 mai 2026" in text(r)
+    # issue #9: the current quarter runs to today (to date, said so), not to its end
     r = http.get("/catalogue", params={"period": "quarter", "today": "2026-05-02"})
-    assert "1 avril 2026 – 30 juin 2026" in text(r)
-    assert preset_range("ytd", dt.date(2026, 6, 15)) == (dt.date(2026, 1, 1), dt.date(2026, 7, 1))
-    assert preset_range("12m", dt.date(2026, 6, 15)) == (dt.date(2025, 7, 1), dt.date(2026, 7, 1))
+    assert "1 avril 2026 – 2 mai 2026" in text(r)
+    assert "Période en cours : comparée au même nombre de jours de la période précédente." in text(r)
+    assert preset_range("ytd", dt.date(2026, 6, 15)) == (dt.date(2026, 1, 1), dt.date(2026, 6, 16))
+    # the last 12 complete months: June 2025 .. May 2026 (June 2026 is under way)
+    assert preset_range("12m", dt.date(2026, 6, 15)) == (dt.date(2025, 6, 1), dt.date(2026, 6, 1))
     assert preset_range("last_quarter", dt.date(2026, 2, 1)) == (dt.date(2025, 10, 1), dt.date(2026, 1, 1))
-    assert preset_range("quarter", dt.date(2026, 5, 2), fiscal_start=4) == (dt.date(2026, 4, 1), dt.date(2026, 7, 1))
+    assert preset_range("quarter", dt.date(2026, 5, 2), fiscal_start=4) == (dt.date(2026, 4, 1), dt.date(2026, 5, 3))
 
 
 def test_unknown_kpi_is_a_404_page(http):
@@ -245,3 +248,15 @@ def test_team_page_warns_when_under_60_percent_of_reps_reach_quota(http):
     best = max((r for r in reps if r["revenue"]), key=lambda r: r["revenue"])
     first_row = board.split("<tbody>")[1].split("</tr>")[0]
     assert names[best["rep"]] in first_row and fmt(best["revenue"], "money") in first_row
+
+
+def test_the_default_period_follows_data_that_stopped_earlier(http):
+    # issue #9: the demo data stops on 30 June 2026; seen on 4 December 2026 the default range
+    # is the data's last 12 complete months, not the 12 months before December (mostly empty)
+    r = http.get("/", params={"today": "2026-12-04"})
+    t = text(r)
+    assert "1 juillet 2025 – 30 juin 2026" in t
+    assert "Les données s'arrêtent au 30 juin 2026" in t
+    # "this month" is then June 2026, the data's last month
+    r = http.get("/", params={"today": "2026-12-04", "period": "month", "lang": "en"})
+    assert "June 1, 2026 – June 30, 2026" in text(r)

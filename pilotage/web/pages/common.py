@@ -40,7 +40,7 @@ from pilotage import formatting
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.catalogue.model import Ratio
 from pilotage.engine import periods as P
-from pilotage.engine.query import default_range, dimensions_of, measures_of, resolve_range, side_by_side
+from pilotage.engine.query import dimensions_of, measures_of, resolve_range, side_by_side
 from pilotage.errors import PilotageError
 from pilotage.web import data, i18n
 from pilotage.web.charts import PLOTLY_CONFIG, period_label
@@ -91,6 +91,8 @@ class View:
     fiscal_start: int = 1
     week_start: str = "monday"
     extra: dict[str, str] = field(default_factory=dict)
+    to_date: str | None = None  # month, quarter, year: the period is under way (compared on pace)
+    data_end: dt.date | None = None  # set when the data stops before today: presets follow it
 
     def params(self, **over) -> dict[str, str]:
         p: dict[str, str] = {}
@@ -148,19 +150,13 @@ def _parse_date(value: str, what: str, lang: str) -> dt.date:
         raise PageError(400, i18n.t("error.bad_date", lang, what=what, value=value)) from None
 
 
-def preset_range(preset: str, today: dt.date, fiscal_start: int = 1) -> tuple[dt.date, dt.date]:
-    """[start, end) of a period preset, relative to ``today`` (the current month, quarter... whole)."""
-    month = today.replace(day=1)
-    if preset == "month":
-        return month, P.add_months(month, 1)
-    if preset == "last_month":
-        return P.add_months(month, -1), month
-    if preset in ("quarter", "last_quarter"):
-        q = P.floor(today, "quarter", fiscal_start)
-        return (q, P.add_months(q, 3)) if preset == "quarter" else (P.add_months(q, -3), q)
-    if preset == "ytd":
-        return P.floor(today, "year", fiscal_start), P.add_months(month, 1)
-    return default_range(today)
+def preset_range(preset: str, today: dt.date, fiscal_start: int = 1, ref=None) -> tuple[dt.date, dt.date]:
+    """[start, end) of a period preset (:func:`pilotage.periods.preset_window`): complete periods,
+    or the current one up to today included; ``ref`` places "today" at the data's last day."""
+    from pilotage import periods as HP
+
+    w = HP.preset_window(preset, ref or HP.Reference(today, None), fiscal_start)
+    return w.start, w.end
 
 
 def auto_grain(start: dt.date, end: dt.date) -> str:
@@ -186,12 +182,18 @@ def parse_view(request: Request, state: State, path: str | None = None) -> View:
     if period not in PRESETS:
         raise PageError(400, t("error.bad_choice", what=t("filters.period"), value=period,
                                choices=", ".join(PRESETS)))
+    to_date, data_end = None, None
     if period == "custom":
         start = _parse_date(from_raw, t("filters.from"), lang) if from_raw else None
         end = _parse_date(to_raw, t("filters.to"), lang) if to_raw else None
         start, end = resolve_range(start, end, today)
     else:
-        start, end = preset_range(period, today, settings.fiscal_year_start)
+        from pilotage import periods as HP
+
+        ref = data.reference(state, today)
+        w = HP.preset_window(period, ref, settings.fiscal_year_start)
+        start, end, to_date = w.start, w.end, w.to_date
+        data_end = ref.data_end if ref.stale else None
     if end <= start:
         raise PageError(400, t("error.empty_range", start=start.isoformat(), end=end.isoformat()))
     grain_param = (q.get("grain") or "").strip() or None
@@ -210,7 +212,8 @@ def parse_view(request: Request, state: State, path: str | None = None) -> View:
     return View(path=path or request.url.path, lang=lang, today=today, today_given=bool(today_raw),
                 period=period, start=start, end=end, grain_param=grain_param, grain=grain, filters=filters,
                 compare=compare, locale=number_locale(settings.locale, lang), currency=settings.currency,
-                fiscal_start=settings.fiscal_year_start, week_start=settings.week_start)
+                fiscal_start=settings.fiscal_year_start, week_start=settings.week_start,
+                to_date=to_date, data_end=data_end)
 
 
 # --------------------------------------------------------------------------- fetching KPIs
@@ -433,11 +436,21 @@ def render(request: Request, template: str, view: View, state: State, *, page: s
         "lang_url": view.here(lang=other if other != i18n.DEFAULT_LANG else None), "other_lang": other,
         "filters": _filter_options(state, view), "presets": PRESETS, "grains": P.GRAINS,
         "compares": COMPARES, "notes": notes.items(view.lang) if notes else [],
-        "range_text": _range_text(view), "plotly_config": json.dumps(PLOTLY_CONFIG),
+        "range_text": _range_text(view), "period_notes": period_notes(view), "plotly_config": json.dumps(PLOTLY_CONFIG),
         "show_filters": True,
     }
     context.update(ctx)
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+
+
+def period_notes(view: View) -> list[str]:
+    """What the reader must know about the period: the data stops earlier, the period is under way."""
+    out = []
+    if view.data_end is not None:
+        out.append(view.t("period.data_end", date=view.date(view.data_end, "long")))
+    if view.to_date:
+        out.append(view.t("period.to_date"))
+    return out
 
 
 def _range_text(view: View) -> str:
@@ -483,7 +496,8 @@ def cards_for(state: State, view: View, ids: list[str], compare: str, notes: Not
                     notes.add(d, i)
     out = {}
     for f, g in groups.items():
-        for c in data.focus_cards(state, ids=g, start=view.start, end=view.end, filters=dict(f), compare=compare):
+        for c in data.focus_cards(state, ids=g, start=view.start, end=view.end, filters=dict(f), compare=compare,
+                                  to_date=view.to_date, today=view.today):
             out[c["id"]] = c
     return out
 

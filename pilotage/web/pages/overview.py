@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from pilotage import service
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.engine import periods as P
 from pilotage.engine.query import dimensions_of
@@ -66,7 +67,7 @@ def overview(request: Request, state: StateDep):
             if att is not None and target:
                 card["target"] = (f"{view.t('overview.target')} : {view.fmt(target, 'money')} · "
                                   f"{view.t('overview.attained')} {view.fmt(att, 'rate')}")
-        if i == "reps_at_quota_share" and v is not None and v < 0.6:
+        if i == "reps_at_quota_share" and service.quotas_too_ambitious(v, val(quota, "quota_attainment")):
             card["warn"] = view.t("team.quota_warning")
         cards.append(card)
     # the revenue progression, with the comparison period

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from pilotage import service
 from pilotage.web.charts import PALETTE, axis_unit, base_layout, chart, plot_values
 from pilotage.web.pages.common import Notes, fetch, kpi_table, labeller, page, parse_view, render, tiles_from, val
 from pilotage.web.state import StateDep
@@ -46,7 +47,7 @@ def team_page(request: Request, state: StateDep):
                            caption=view.t("team.rollup"), sort="revenue", total=total)
     share = val(total, "reps_at_quota_share")
     quota_tiles = tiles_from(view, total, ["reps_at_quota_share", "quota_attainment", "revenue_per_rep"])
-    warn = share is not None and share < 0.6
+    warn = service.quotas_too_ambitious(share, val(total, "quota_attainment"))
     if warn:
         quota_tiles[0]["warn"] = view.t("team.quota_warning")
     att = reps[reps["quota_attainment"].notna()].sort_values("quota_attainment", ascending=False) \
