@@ -66,6 +66,26 @@ err = Console(stderr=True)
 DbOpt = Annotated[str | None, typer.Option("--db", help="DuckDB file or postgresql:// URL "
                                               "(default: $PILOTAGE_DATABASE_URL or ./pilotage.duckdb)")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="fr or en (default: the workspace locale)")]
+OutputOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="write a file a spreadsheet opens (--format csv: ';' and French headers in "
+                           "French; --format xlsx: Excel) instead of printing")]
+
+
+def _check_output(format: str, output: Path | None) -> None:
+    if format == "xlsx" and output is None:
+        raise PilotageError("--format xlsx writes a file: add --output FILE.xlsx")
+    if output is not None and format not in ("csv", "xlsx"):
+        raise PilotageError(f"--output writes csv or xlsx: add --format csv or --format xlsx (not {format})")
+
+
+def _write_table(output: Path, format: str, columns, rows, lg: str, sheet: str) -> None:
+    from pilotage.exports import table_csv, table_xlsx
+
+    if format == "xlsx":
+        output.write_bytes(table_xlsx(columns, rows, lang=lg, sheet=sheet))
+    else:
+        output.write_text(table_csv(columns, rows, lang=lg), encoding="utf-8", newline="")
+    err.print(f"written to {output}")
 
 
 def _open(db: str | None, read_only: bool = False, create: bool = False) -> pilotage.Workspace:
@@ -111,16 +131,25 @@ def kpi(ids: Annotated[list[str], typer.Argument(help="KPI ids (see `pilotage kp
         from_: Annotated[str | None, typer.Option("--from", help="start date YYYY-MM-DD (included)")] = None,
         to: Annotated[str | None, typer.Option("--to", help="end date YYYY-MM-DD (excluded)")] = None,
         where: Annotated[list[str] | None, typer.Option(help="filter dimension=value (repeatable)")] = None,
-        format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+        format: Annotated[str, typer.Option("--format", help="table, csv, json or xlsx")] = "table",
+        output: OutputOpt = None,
         lang: LangOpt = None, db: DbOpt = None):
     """KPI values over a period, cut by grain and dimensions."""
-    if format not in ("table", "csv", "json"):
-        raise PilotageError(f"unknown format {format!r}: expected table, csv or json")
+    if format not in ("table", "csv", "json", "xlsx"):
+        raise PilotageError(f"unknown format {format!r}: expected table, csv, json or xlsx")
+    _check_output(format, output)
     ws = _open(db, read_only=True)
     filters = service.parse_where(where, "--where")
     df = service.kpi_query(ws, ids, grain=grain, by=by, start=from_, end=to, filters=filters)
     for w in df.attrs.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
+    if output is not None:
+        from pilotage.exports import frame_table
+
+        plain = df.copy()
+        plain.attrs = {}
+        _write_table(output, format, *frame_table(plain), _lang(ws, lang), "kpi")
+        return
     if format == "json":
         print(json.dumps(service.records(df), ensure_ascii=False))
         return
@@ -167,8 +196,13 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
             rep: str | None = None, team: str | None = None, source: str | None = None,
             segment: str | None = None, pipeline: str | None = None,
             where: Annotated[list[str] | None, typer.Option(help="filter dimension=value")] = None,
-            limit: int = 50, lang: LangOpt = None, db: DbOpt = None):
+            limit: int = 50, lang: LangOpt = None, db: DbOpt = None,
+            format: Annotated[str, typer.Option("--format", help="table, csv or xlsx (with --output)")] = "table",
+            output: OutputOpt = None):
     """The formula and the records behind one figure, to check it by hand."""
+    if format not in ("table", "csv", "xlsx"):
+        raise PilotageError(f"unknown format {format!r}: expected table, csv or xlsx")
+    _check_output(format, output)
     ws = _open(db, read_only=True)
     lg = _lang(ws, lang)
     start, end = service.parse_period(period, ws.settings.fiscal_year_start) if period else (from_, to)
@@ -177,6 +211,11 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
         if v:
             filters.setdefault(dim, []).append(v)
     ex = service.explain(ws, kpi_id, start=start, end=end, filters=filters, limit=limit)
+    if output is not None:
+        from pilotage.exports import explain_table
+
+        _write_table(output, format, *explain_table(ex, lg), lg, kpi_id)
+        return
     k, cut = ex["kpi"], ex["cut"]
     rec = service.records(ex["result"])[0]
     shown = "; ".join(f"{d} = {', '.join(v)}" for d, v in cut.filters)

@@ -167,10 +167,13 @@ def test_records_csv_has_the_records_of_the_same_cut(http):
     r = http.get("/kpi/deals_won/records.csv", params=params)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    # French Excel: a byte order mark, ";" between cells, French headers
+    assert r.content.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
     api = http.get("/api/v1/kpi", params={"ids": "deals_won", "where": "team=TEAM-1", **CUT}).json()[0]
     assert len(rows) == api["deals_won"]
-    assert {row["team"] for row in rows} == {"TEAM-1"}
+    assert {row["équipe"] for row in rows} == {"TEAM-1"}
+    assert not any(v in ("NaT", "nan", "None") for row in rows for v in row.values())
     assert 'href="/kpi/deals_won/records.csv?period=custom&amp;from=2025-07-01&amp;to=2026-07-01&amp;team=TEAM-1"' \
         in http.get("/kpi/deals_won", params=params).text
 
@@ -211,12 +214,30 @@ def tiny(tmp_path_factory):
 def test_csv_export_over_http_neutralises_formula_cells(tiny):
     r = tiny.get("/kpi/leads/records.csv", params={"from": "2026-01-01", "to": "2026-02-01"})
     assert r.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
     # (the importer stores sources in lower case)
     assert sorted(row["source"] for row in rows) == ["'=hyperlink(\"http://evil\")", "'@sum(a1)", "web"]
     r = tiny.get("/kpi/close_rate/records.csv", params={"from": "2026-01-01", "to": "2026-02-01"})
-    reasons = {row["lost_reason"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))}
+    reasons = {row["motif de perte"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")),
+                                                                delimiter=";")}
     assert "'+33 6 00 00 00 00" in reasons
+
+
+def test_records_as_xlsx_keep_types_and_neutralise_formulas(tiny):
+    import openpyxl
+
+    r = tiny.get("/kpi/close_rate/records.xlsx", params={"from": "2026-01-01", "to": "2026-02-01", "lang": "en"})
+    assert r.status_code == 200 and "spreadsheetml" in r.headers["content-type"]
+    assert 'filename="close_rate_2026-01-01_2026-02-01.xlsx"' in r.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    head = rows[0]
+    o2 = next(dict(zip(head, row, strict=True)) for row in rows[1:] if row[head.index("opportunity_id")] == "o2")
+    assert o2["amount"] == 500 and isinstance(o2["amount"], (int, float))  # a number, not text
+    assert o2["lost_reason"] == "+33 6 00 00 00 00"
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)  # no formula anywhere
+    o1 = next(dict(zip(head, row, strict=True)) for row in rows[1:] if row[head.index("opportunity_id")] == "o1")
+    assert o1["lost_reason"] is None  # empty, not "nan"
 
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 
 import pandas as pd
@@ -177,31 +175,43 @@ def csv_safe(value) -> str:
     return safe_cell(str(value))
 
 
-def records_csv_text(ex: dict) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    columns: list[str] = []
-    for s in ex["sections"]:
-        for c in s["rows"].columns:
-            if c not in columns:
-                columns.append(c)
-    w.writerow(["role", "fact", *columns])
-    for s in ex["sections"]:
-        rows = s["rows"]
-        for r in rows.to_dict(orient="records"):
-            w.writerow([s["role"], s["fact"], *[csv_safe(r.get(c)) for c in columns]])
-    return buf.getvalue()
+def records_csv_text(ex: dict, lang: str = "en") -> str:
+    """The records behind a figure as CSV text (``lang`` fr: ``;``, decimal commas, French headers),
+    without the byte order mark: :func:`pilotage.exports.table_csv`."""
+    from pilotage.exports import explain_table, table_csv
+
+    return table_csv(*explain_table(ex, lang), lang=lang).removeprefix("\ufeff")
 
 
-@router.get("/kpi/{kpi_id}/records.csv")
-@page
-def kpi_records_csv(request: Request, state: StateDep, kpi_id: str):
+def _records(request: Request, state, kpi_id: str):
     lang = i18n.norm_lang(request.query_params.get("lang"))
     if kpi_id not in BY_ID:
         raise PageError(404, i18n.t("error.unknown_kpi", lang, id=kpi_id))
     view = parse_view(request, state)
     ex = data.explain(state, kpi_id, start=view.start, end=view.end, filters=kpi_filters(view.filters, kpi_id),
                       limit=CSV_MAX_ROWS, offset=0)
-    name = f"{kpi_id}_{view.start.isoformat()}_{view.end.isoformat()}.csv"
-    return Response("\ufeff" + records_csv_text(ex), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return view, ex, f"{kpi_id}_{view.start.isoformat()}_{view.end.isoformat()}"
+
+
+@router.get("/kpi/{kpi_id}/records.csv")
+@page
+def kpi_records_csv(request: Request, state: StateDep, kpi_id: str):
+    """The records behind the figure, as a CSV a spreadsheet of the page's language opens cleanly."""
+    from pilotage.exports import explain_table, table_csv
+
+    view, ex, name = _records(request, state, kpi_id)
+    return Response(table_csv(*explain_table(ex, view.lang), lang=view.lang),
+                    media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@router.get("/kpi/{kpi_id}/records.xlsx")
+@page
+def kpi_records_xlsx(request: Request, state: StateDep, kpi_id: str):
+    """The records behind the figure, as an Excel workbook."""
+    from pilotage.exports import XLSX_TYPE, explain_table, table_xlsx
+
+    view, ex, name = _records(request, state, kpi_id)
+    return Response(table_xlsx(*explain_table(ex, view.lang), lang=view.lang, sheet=kpi_id),
+                    media_type=XLSX_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
