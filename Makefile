@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= small
+PORT ?= 8000
 
 .PHONY: install demo test lint bench
 
@@ -14,9 +15,9 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## make demo [SCALE=medium]: demo data -> pilotage-demo.duckdb -> focus dashboard
+## make demo [SCALE=medium] [PORT=8001]: demo data -> pilotage-demo.duckdb -> focus dashboard -> http://127.0.0.1:$(PORT)
 demo: install
-	$(BIN)/pilotage demo --scale $(SCALE)
+	$(BIN)/pilotage demo --scale $(SCALE) --port $(PORT)
 
 ## make test: the whole suite (DuckDB and PostgreSQL; PostgreSQL tests skip when no server answers)
 test: install
