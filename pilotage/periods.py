@@ -5,9 +5,10 @@ Shared by ``pilotage dashboard`` and the web pages' presets, so both say the sam
 
 - **Complete periods by default.** "12 derniers mois" / last 12 months is the last 12
   *complete* months: the current month is never one of them.
-- **The data's own today.** When the latest record is older than the current month (an
-  export whose history ends in 2017), "today" for the presets is the day after that
-  record, so the default range ends at the data's last complete month; ``as_of`` says so.
+- **The data's own today.** When no record falls in the current or the previous month
+  (an export whose history ends in 2017), the presets count from the data's last day
+  (:attr:`Reference.current_day`), so the default range ends at the data's last complete
+  month; :attr:`Reference.stale` tells the page and the CLI to say so.
 - **The current period as such, with pace.** "This month" runs from its first day to
   today included, and is compared with the same number of days of the previous period
   (1–4 December vs 1–4 November), never with the whole previous month.
@@ -15,8 +16,8 @@ Shared by ``pilotage dashboard`` and the web pages' presets, so both say the sam
   keeps changing for as long as that cohort's deals are still open. Its *maturity
   window* is learned from history: the 85th percentile of the days from the cohort
   event to the outcome (creation to close...). A period whose end is less than that
-  window before ``as_of`` is immature: shown, flagged, and kept out of trend colours
-  and comparisons.
+  window before the current day is immature: shown, flagged, and kept out of trend
+  colours and comparisons.
 """
 
 from __future__ import annotations
