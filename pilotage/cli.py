@@ -64,7 +64,8 @@ out = Console(width=shutil.get_terminal_size((160, 40)).columns)
 err = Console(stderr=True)
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="DuckDB file or postgresql:// URL "
-                                              "(default: $PILOTAGE_DATABASE_URL or ./pilotage.duckdb)")]
+                                              "(default: $PILOTAGE_DATABASE_URL or ./pilotage.duckdb); "
+                                              "read-only: parquet:DIR or spark://local[2]?parquet=DIR")]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="fr or en (default: the workspace locale)")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", help="write a file a spreadsheet opens (--format csv: ';' and French headers in "
@@ -511,6 +512,11 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
         ws.set_settings(**changes)
     for k, v in ws.settings.to_rows():
         out.print(f"{k} = {v}")
+
+
+from pilotage.commands.export import export as _export  # noqa: E402 - the export command's own module
+
+app.command("export")(_export)
 
 
 def main() -> None:

@@ -40,6 +40,7 @@ class Workspace:
         return self._settings
 
     def set_settings(self, **changes) -> Settings:
+        self.db.refuse_writes("change the settings")
         try:
             new = Settings(**{**self.settings.model_dump(), **changes})
         except ValidationError as exc:
@@ -74,9 +75,11 @@ class Workspace:
         """
         from pilotage.importer.files import import_path
 
+        self.db.refuse_writes("import")
         return import_path(self, path, **options)
 
     def _import(self, raws, *, dry_run: bool = False, progress=None) -> canonical.ImportReport:
+        self.db.refuse_writes("import")
         report = canonical.import_tables(self.db, raws, self.settings, dry_run=dry_run, progress=progress)
         if not dry_run:
             self._changed()
@@ -132,6 +135,13 @@ class Workspace:
     def row_counts(self) -> dict[str, int]:
         return query.row_counts(self.db)
 
+    def export_parquet(self, folder: str | Path) -> dict[str, int]:
+        """Write every canonical table (and the settings) as ``<table>.parquet`` in ``folder``:
+        the lake a ``parquet:DIR`` or ``spark://...?parquet=DIR`` workspace reads."""
+        from pilotage.store.lake import export_parquet
+
+        return export_parquet(self.db, folder)
+
     # -- lifecycle --------------------------------------------------------------
     def close(self) -> None:
         query.forget_row_counts(self.db)
@@ -154,13 +164,17 @@ def connect(url: str | None = None, *, schema: str | None = None, read_only: boo
     """Open (upgrading it) the workspace database at ``url``.
 
     ``url``: a DuckDB file path (default ``./pilotage.duckdb`` or ``$PILOTAGE_DATABASE_URL``),
-    ``:memory:``, or ``postgresql://user@host:port/db`` (``schema`` keeps workspaces apart).
+    ``:memory:``, or ``postgresql://user@host:port/db`` (``schema`` keeps workspaces apart);
+    read-only over a lake: ``parquet:DIR`` (DuckDB) or ``spark://local[2]?parquet=DIR`` (Spark,
+    see docs/spark.md).
     A DuckDB file that does not exist is an error (a typo must not give empty figures),
     the CLI's own, unless ``create=True``: then a new, empty workspace is made there.
     """
     db = open_database(url, schema=schema, read_only=read_only, create=create)
     try:
-        if not read_only:
+        if db.lake:
+            _check_lake_version(db)
+        elif not read_only:
             migrations.upgrade(db)
         elif migrations.current_version(db) != migrations.LATEST:
             raise DatabaseError(f"{db.url}: schema version {migrations.current_version(db)}, "
@@ -169,3 +183,11 @@ def connect(url: str | None = None, *, schema: str | None = None, read_only: boo
         db.close()
         raise
     return Workspace(db)
+
+
+def _check_lake_version(db: Database) -> None:
+    rows = db.fetchall(f"SELECT value FROM {db.q(migrations.META)} WHERE key = 'schema_version'")
+    version = int(rows[0][0]) if rows else migrations.LATEST
+    if version > migrations.LATEST:
+        raise DatabaseError(f"{db.url}: exported by a newer Pilotage (schema version {version}, this one "
+                            f"knows up to {migrations.LATEST}): upgrade Pilotage to read it")

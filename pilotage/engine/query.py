@@ -173,7 +173,7 @@ class Context:
 
     def has_rows(self, name: str) -> bool:
         if name not in self._rows:
-            self._rows[name] = bool(self.db.fetchall(f"SELECT EXISTS (SELECT 1 FROM {self.db.q(name)})")[0][0])
+            self._rows[name] = bool(self.db.fetchall(f"SELECT 1 FROM {self.db.q(name)} LIMIT 1"))
         return self._rows[name]
 
     def available(self, requires) -> bool:
@@ -194,8 +194,7 @@ class Context:
         else:
             if name not in self._materialized:
                 before = len(self.warnings)
-                self._materialized[name] = self.db.ibis.create_table(
-                    f"pilotage_fact_{name}", obj=f.build(self), temp=True, overwrite=True)
+                self._materialized[name] = self.db.materialize(f"pilotage_fact_{name}", f.build(self))
                 self._fact_warnings[name] = self.warnings[before:]
             else:
                 self.warnings.extend(self._fact_warnings.get(name, []))
@@ -321,8 +320,9 @@ def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]]) -> Non
                 aggs[f"v{i}"] = t[m.column].sum(where=pred).cast("float64")
             elif m.agg == "count_distinct":
                 aggs[f"v{i}"] = t[m.column].nunique(where=pred)
-            elif m.agg == "median":
-                aggs[f"v{i}"] = t[m.column].cast("float64").median(where=pred)
+            elif m.agg == "median":  # the condition on the value: Spark's percentile takes no filter
+                col = t[m.column].cast("float64")
+                aggs[f"v{i}"] = (col if pred is None else ibis.cases((pred, col), else_=ibis.null("float64"))).median()
             else:
                 raise ValueError(m.agg)
             for (flag, col), msg in F.WARNING_FLAGS.items():

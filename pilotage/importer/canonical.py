@@ -566,6 +566,7 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
     whose stage is new or changed get a ``stage_changes`` row at that time (for
     exports that carry no stage history).
     """
+    db.refuse_writes("import")
     tick = progress or (lambda step, done, total: None)
     checker = _Checker(settings, raws)
     reports: list[TableReport] = []

@@ -108,6 +108,7 @@ def import_path(ws, path: str | Path, *, format: str | None = None, mapping: str
     """Import a file, a folder or a .zip into the workspace ``ws``; see the module docstring."""
     from pilotage.engine import query
 
+    ws.db.refuse_writes("import")
     if date_order not in (None, "dmy", "mdy"):
         raise PilotageError(f"date order {date_order!r}: expected dmy or mdy")
     bar = _Bar(progress)

@@ -1,7 +1,9 @@
 """Opening the one database a workspace lives in: a DuckDB file or PostgreSQL.
 
-The URL decides: ``postgresql://user@host:port/db`` is PostgreSQL, anything
-else a DuckDB file path (``duckdb:///path`` also accepted). Both are reached
+The URL decides: ``postgresql://user@host:port/db`` is PostgreSQL, ``parquet:DIR`` a
+read-only DuckDB over a folder of canonical Parquet tables, ``spark://MASTER?parquet=DIR``
+(or ``?schema=DB``, or ``spark:settings.toml``) a read-only Spark session (see
+:mod:`pilotage.store.lake`), anything else a DuckDB file path (``duckdb:///path`` also accepted). Both are reached
 through Ibis, so the KPI engine sees one kind of connection; writes go through
 the backend's own DB-API connection inside one transaction.
 """
@@ -31,9 +33,18 @@ class Database:
     """An open database: the Ibis backend plus what writing needs."""
 
     ibis: ibis.BaseBackend
-    engine: str  # "duckdb" | "postgres"
+    engine: str  # "duckdb" | "postgres" | "spark"
     url: str
     schema: str | None = None
+    lake: str | None = None  # read-only: what the tables are read from (a Parquet folder, a Spark catalog)
+    names: dict[str, str] | None = None  # table -> the view that holds it, when they differ (Spark)
+
+    def refuse_writes(self, what: str) -> None:
+        """Writes go to DuckDB or PostgreSQL; a lake workspace only reads."""
+        if self.lake:
+            from pilotage.store.lake import READ_ONLY_HINT
+
+            raise DatabaseError(f"cannot {what}: {self.url} is read-only (it reads {self.lake}); {READ_ONLY_HINT}")
 
     @property
     def raw(self):
@@ -41,10 +52,15 @@ class Database:
         return self.ibis.con
 
     def q(self, name: str) -> str:
-        """A table name as SQL, schema-qualified on PostgreSQL."""
+        """A table name as SQL, schema-qualified on PostgreSQL, in backquotes on Spark."""
+        name = (self.names or {}).get(name, name)
+        if self.engine == "spark":
+            return f"`{name}`"
         return f'"{self.schema}"."{name}"' if self.schema else f'"{name}"'
 
     def execute(self, sql: str, params=None):
+        if self.engine == "spark":  # reads only (settings, row counts): Spark SQL has no cursor
+            return _SparkResult(self.ibis._session.sql(sql))
         cur = self.raw.cursor() if self.engine == "postgres" else self.raw
         cur.execute(sql, params) if params is not None else cur.execute(sql)
         return cur
@@ -67,19 +83,48 @@ class Database:
             raise
         self.raw.execute("COMMIT")
 
+    def materialize(self, name: str, expr):
+        """Compute ``expr`` once and keep it for the next queries: a temporary table on DuckDB and
+        PostgreSQL, a cached view on Spark (which has no temporary tables)."""
+        if self.engine == "spark":
+            return expr.cache()
+        return self.ibis.create_table(name, obj=expr, temp=True, overwrite=True)
+
     def table(self, name: str):
+        if self.names:
+            return self.ibis.table(self.names.get(name, name))
         return self.ibis.table(name, database=self.schema) if self.schema else self.ibis.table(name)
 
     def close(self) -> None:
+        if self.engine == "spark":  # the session is the process's (one per JVM): drop only our views
+            for view in (self.names or {}).values():
+                self.ibis._session.catalog.dropTempView(view)
+            return
         try:
             self.ibis.disconnect()
         except Exception:  # noqa: BLE001 - closing twice is harmless
             pass
 
 
+class _SparkResult:
+    def __init__(self, df):
+        self.df = df
+
+    def fetchall(self) -> list[tuple]:
+        return [tuple(r) for r in self.df.collect()]
+
+
 def open_database(url: str | None = None, *, schema: str | None = None, read_only: bool = False,
                   create: bool = True) -> Database:
     url = resolve_url(url)
+    if url.startswith("parquet:"):
+        from pilotage.store.lake import open_parquet
+
+        return open_parquet(url.removeprefix("parquet:").removeprefix("//"))
+    if url.startswith("spark:"):
+        from pilotage.store.lake import open_spark
+
+        return open_spark(url)
     if url.startswith(("postgresql://", "postgres://")):
         return _open_postgres(url, schema)
     return _open_duckdb(url, read_only, create)
