@@ -54,3 +54,30 @@ def duck(tmp_path):
     w = pilotage.connect(str(tmp_path / "t.duckdb"), create=True)
     yield w
     w.close()
+
+
+def _spark_missing() -> str | None:
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed: pip install 'pilotage[spark]'"
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        return "no Java for Spark: apt-get install openjdk-17-jre-headless (.ci/run does it)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One Spark session (local[2]) for the whole suite: starting a JVM costs seconds. Spark tests
+    skip with the reason when pyspark or Java is missing, except under CI (CI=true) where they must run."""
+    missing = _spark_missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from pilotage.store.lake import spark_session as start
+
+    session = start("local[2]", {"spark.sql.shuffle.partitions": "2"})
+    yield session
+    session.stop()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import pilotage
+import pilotage.errors
 from pilotage.catalogue.kpis import KPIS
 from pilotage.demo import generate
 from tests.conftest import _PG_MISSING, PG_URL
@@ -94,3 +95,51 @@ def test_parquet_every_kpi_and_cuts(demo, lake):
         cut = dict(grain="quarter", by=["team"], start="2025-07-01", end="2026-07-01")
         _same(duck.kpi(["revenue", "win_rate", "quota_attainment"], **cut),
               pq.kpi(["revenue", "win_rate", "quota_attainment"], **cut))
+
+
+@pytest.fixture(scope="module")
+def spark(spark_session, lake):
+    """A Spark workspace (pyspark local[2], the suite's one session) over the Parquet export."""
+    ws = pilotage.connect(f"spark://local[2]?parquet={lake}")
+    yield ws
+    ws.close()
+
+
+@pytest.mark.spark
+def test_spark_every_kpi_over_a_year(demo, spark):
+    duck = demo[1]
+    ids = [k.id for k in KPIS]
+    a = duck.kpi(ids, start="2025-07-01", end="2026-07-01")
+    b = spark.kpi(ids, start="2025-07-01", end="2026-07-01")
+    _same(a, b)
+    assert a["revenue"][0] > 0 and not np.isnan(b["clv"][0])
+
+
+@pytest.mark.spark
+def test_spark_cuts_by_fiscal_quarter(demo, spark):
+    """Cuts, periods and growth on Spark: the quarters, teams and sources come out as on DuckDB."""
+    duck = demo[1]
+    ids = ["revenue", "revenue_growth", "win_rate", "weighted_pipeline", "quota_attainment"]
+    cut = dict(grain="quarter", by=["team"], start="2025-07-01", end="2026-07-01")
+    _same(duck.kpi(ids, **cut), spark.kpi(ids, **cut))
+    cut = dict(grain="quarter", by=["segment"], start="2025-07-01", end="2026-07-01")
+    _same(duck.kpi(["churn_rate", "nps"], **cut), spark.kpi(["churn_rate", "nps"], **cut))
+    cut = dict(grain="month", by=["source"], start="2026-01-01", end="2026-07-01")
+    ids = ["lead_conversion_rate", "lead_source_share", "cost_per_lead"]
+    _same(duck.kpi(ids, **cut), spark.kpi(ids, **cut))
+
+
+@pytest.mark.spark
+def test_spark_explain(demo, spark):
+    duck = demo[1]
+    a = duck.explain("win_rate", start="2025-07-01", end="2026-07-01", limit=5)
+    b = spark.explain("win_rate", start="2025-07-01", end="2026-07-01", limit=5)
+    assert [(s["role"], s["total"]) for s in a["sections"]] == [(s["role"], s["total"]) for s in b["sections"]]
+    assert b["sections"][0]["total"] > 0 and len(b["sections"][0]["rows"]) == 5
+    assert b["result"]["win_rate"][0] == pytest.approx(a["result"]["win_rate"][0])
+
+
+@pytest.mark.spark
+def test_spark_refuses_writes(spark):
+    with pytest.raises(pilotage.errors.DatabaseError, match="cannot import: spark://.*read-only"):
+        spark.load({"reps": [{"rep_id": "r9", "name": "Zoé"}]})

@@ -173,7 +173,7 @@ class Context:
 
     def has_rows(self, name: str) -> bool:
         if name not in self._rows:
-            self._rows[name] = bool(self.db.fetchall(f"SELECT 1 FROM {self.db.q(name)} LIMIT 1"))
+            self._rows[name] = self.db.has_rows(name)
         return self._rows[name]
 
     def available(self, requires) -> bool:

@@ -38,6 +38,13 @@ class Database:
     schema: str | None = None
     lake: str | None = None  # read-only: what the tables are read from (a Parquet folder, a Spark catalog)
     names: dict[str, str] | None = None  # table -> the view that holds it, when they differ (Spark)
+    row_hints: dict[str, int] | None = None  # rows per table known without a query (Parquet footers)
+
+    def has_rows(self, name: str) -> bool:
+        """Whether a table holds a row: from the Parquet footers when known (a Spark job saved)."""
+        if self.row_hints and name in self.row_hints:
+            return self.row_hints[name] > 0
+        return bool(self.fetchall(f"SELECT 1 FROM {self.q(name)} LIMIT 1"))
 
     def refuse_writes(self, what: str) -> None:
         """Writes go to DuckDB or PostgreSQL; a lake workspace only reads."""

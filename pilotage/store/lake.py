@@ -203,6 +203,47 @@ def spark_session(master: str, conf: dict[str, str] | None = None, app_name: str
 _SPARK_WORKSPACES = [0]
 
 
+def _parts(path: Path) -> list[Path]:
+    return [path] if path.is_file() else sorted(path.rglob("*.parquet"))
+
+
+def _footer_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in _parts(path))
+
+
+def _spark_ddl(path: Path) -> str | None:
+    """The file's own schema as Spark DDL, read from its footer on this machine: Spark then skips
+    the job it runs per file to infer it (about a second each). None when a type has no plain
+    Spark equivalent (Spark infers it then)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = _parts(path)[0]
+    cols = []
+    for f in pq.read_schema(first):
+        t = f.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            s = "STRING"
+        elif pa.types.is_decimal(t):
+            s = f"DECIMAL({t.precision}, {t.scale})"
+        elif pa.types.is_timestamp(t) and t.unit in ("ms", "us"):
+            s = "TIMESTAMP" if t.tz else "TIMESTAMP_NTZ"
+        elif pa.types.is_date32(t):
+            s = "DATE"
+        elif pa.types.is_boolean(t):
+            s = "BOOLEAN"
+        elif pa.types.is_integer(t) and t.bit_width in (32, 64) and pa.types.is_signed_integer(t):
+            s = "INT" if t.bit_width == 32 else "BIGINT"
+        elif pa.types.is_float64(t):
+            s = "DOUBLE"
+        else:
+            return None
+        cols.append(f"`{f.name}` {s}")
+    return ", ".join(cols)
+
+
 def open_spark(url: str):
     """A Spark session reading the canonical tables from a Parquet folder or a catalog database."""
     import ibis
@@ -210,6 +251,7 @@ def open_spark(url: str):
     from pilotage.store.database import Database
 
     opts = parse_spark_url(url)
+    hints: dict[str, int] = {}
     session = spark_session(opts["master"], opts["conf"], opts.get("app_name", "pilotage"))
     con = ibis.pyspark.connect(session)
     if "parquet" in opts:
@@ -223,7 +265,12 @@ def open_spark(url: str):
             if p is None:
                 return None, None
             try:
-                return con.read_parquet(str(p), table_name=f"_pq_{_n}_{name}"), str(p)
+                if local:
+                    hints[name] = _footer_rows(p)
+                ddl = _spark_ddl(p) if local else None
+                reader = session.read.schema(ddl) if ddl else session.read
+                reader.parquet(str(p)).createOrReplaceTempView(f"_pq_{_n}_{name}")
+                return con.table(f"_pq_{_n}_{name}"), str(p)
             except Exception as exc:  # noqa: BLE001 - missing remote file, unreadable file
                 if local:
                     raise DatabaseError(f"{p}: not readable by Spark ({str(exc).splitlines()[0]})") from None
@@ -249,6 +296,7 @@ def open_spark(url: str):
         raise DatabaseError(f"{url}: no canonical table in {where}")
     db = Database(con, "spark", url)
     db.names = names
+    db.row_hints = {**{t: 0 for t in absent}, **hints}
     db.lake = f"Spark ({opts['master']}) over {opts.get('parquet') or 'database ' + opts['schema']}"
     return db
 
