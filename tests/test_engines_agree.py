@@ -143,3 +143,24 @@ def test_spark_explain(demo, spark):
 def test_spark_refuses_writes(spark):
     with pytest.raises(pilotage.errors.DatabaseError, match="cannot import: spark://.*read-only"):
         spark.load({"reps": [{"rep_id": "r9", "name": "Zoé"}]})
+
+
+@pytest.mark.spark
+def test_spark_catalog_schema(demo, lake, spark_session, tmp_path):
+    """`?schema=DB`: the canonical tables as tables of a catalog database (here external tables over the
+    same Parquet files); a table the database lacks (surveys) reads as empty."""
+    from pilotage.store.lake import SETTINGS
+    from pilotage.store.schema import TABLES
+
+    db = "pilotage_test_" + uuid.uuid4().hex[:8]
+    spark_session.sql(f"CREATE DATABASE {db} LOCATION '{tmp_path}'")
+    try:
+        for name in [t.name for t in TABLES if t.name != "surveys"] + [SETTINGS]:
+            spark_session.sql(f"CREATE TABLE {db}.{name} USING parquet LOCATION '{lake / (name + '.parquet')}'")
+        with pilotage.connect(f"spark://local[2]?schema={db}") as ws:
+            b = ws.kpi(["revenue", "win_rate", "nps"], start="2025-07-01", end="2026-07-01")
+        a = demo[1].kpi(["revenue", "win_rate"], start="2025-07-01", end="2026-07-01")
+        _same(a, b[["revenue", *[c for c in b.columns if c.startswith("win_rate")]]])
+        assert np.isnan(b["nps"][0])  # no surveys table in the database: not available
+    finally:
+        spark_session.sql(f"DROP DATABASE {db} CASCADE")
