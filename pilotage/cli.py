@@ -509,8 +509,17 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
             k, v = s.split("=", 1)
             changes[k.strip()] = v.strip()
         ws.set_settings(**changes)
+        from pilotage.commands.users import audit_settings
+
+        audit_settings(ws, changes)
     for k, v in ws.settings.to_rows():
         out.print(f"{k} = {v}")
+
+
+from pilotage.commands import users as _users  # noqa: E402 - the team server's users and audit log
+
+app.add_typer(_users.app, name="users")
+app.command("audit")(_users.audit)
 
 
 def main() -> None:

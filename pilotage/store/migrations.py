@@ -45,7 +45,8 @@ AUTH_TABLES = {
     "pilotage_users": "email VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, rep_id VARCHAR, "
                       "password_hash VARCHAR, disabled BOOLEAN NOT NULL DEFAULT FALSE, created_at TIMESTAMP",
     "pilotage_user_teams": "email VARCHAR NOT NULL, team_id VARCHAR NOT NULL, PRIMARY KEY (email, team_id)",
-    "pilotage_api_tokens": "token_hash VARCHAR PRIMARY KEY, email VARCHAR NOT NULL, created_at TIMESTAMP",
+    "pilotage_api_tokens": "token_hash VARCHAR PRIMARY KEY, email VARCHAR NOT NULL, created_at TIMESTAMP, "
+                           "can_write BOOLEAN NOT NULL DEFAULT FALSE",
     "pilotage_sessions": "id_hash VARCHAR PRIMARY KEY, email VARCHAR NOT NULL, csrf VARCHAR NOT NULL, "
                          "created_at TIMESTAMP NOT NULL, seen_at TIMESTAMP NOT NULL",
     "pilotage_login_failures": "kind VARCHAR NOT NULL, key VARCHAR NOT NULL, failed_at TIMESTAMP NOT NULL",
