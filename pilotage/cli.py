@@ -460,6 +460,8 @@ def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "s
          out_dir: Annotated[Path, typer.Option("--out")] = Path("demo-data"),
          lang: LangOpt = None,
          serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="then serve the dashboard")] = True,
+         users: Annotated[bool, typer.Option("--users", help="create one demo user per role (admin, manager, "
+                                                               "rep) and print their logins")] = False,
          port: int = 8000):
     """Generate the demo data, import it, print the focus dashboard, then serve the web dashboard."""
     from pilotage.demo import generate
@@ -478,6 +480,11 @@ def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "s
     t2 = time.perf_counter()
     _print_report(report, t2 - t1)
     _print_dashboard(ws, None, None, "previous", _lang(ws, lang))
+    if users:
+        from pilotage.commands.users import demo_users
+
+        for email, role, sees, password in demo_users(ws):
+            out.print(f"login {email}  password {password}  ({role}: {sees})", highlight=False, soft_wrap=True)
     ws.close()
     if serve_:
         from pilotage.web.server import serve as run_server

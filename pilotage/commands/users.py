@@ -145,6 +145,38 @@ def audit(since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD 
         print("no audit entry" + (f" since {since}" if since else ""), file=sys.stderr)
 
 
+def demo_users(ws) -> list[tuple[str, str, str, str]]:
+    """One demo user per role on the demo data: (e-mail, role, what they see, password).
+
+    The manager manages the team with the most reps, the rep is one of that team's reps.
+    Passwords are random, printed once; run again, the same users get new ones.
+    """
+    import secrets
+
+    from pilotage.auth.store import AuthStore
+
+    store = AuthStore(ws.db)
+    rows = ws.db.fetchall(f"SELECT team_id, rep_id FROM {ws.db.q('reps')} WHERE team_id IS NOT NULL "
+                          "ORDER BY team_id, rep_id")
+    by_team: dict[str, list[str]] = {}
+    for t, r in rows:
+        by_team.setdefault(t, []).append(r)
+    team = max(by_team, key=lambda t: (len(by_team[t]), t))
+    rep = by_team[team][0]
+    out = []
+    for email, role, link, sees in (
+            ("admin@demo.pilotage", "admin", {}, "everything"),
+            ("manager@demo.pilotage", "manager", {"team_ids": (team,)}, f"team {team}"),
+            ("rep@demo.pilotage", "rep", {"rep_id": rep}, f"rep {rep}")):
+        password = secrets.token_urlsafe(12)
+        if store.get(email) is None:
+            store.add_user(email, role, password=password, actor="demo", **link)
+        else:
+            store.set_password(email, password, actor="demo")
+        out.append((email, role, sees, password))
+    return out
+
+
 def audit_settings(ws, changes: dict) -> None:
     """A settings change from the CLI, in the audit log."""
     from pilotage.auth.store import AuthStore
@@ -152,4 +184,4 @@ def audit_settings(ws, changes: dict) -> None:
     AuthStore(ws.db).audit(_actor(), "settings", None, " ".join(f"{k}={v}" for k, v in changes.items()))
 
 
-__all__ = ["app", "audit", "audit_settings"]
+__all__ = ["app", "audit", "audit_settings", "demo_users"]
