@@ -131,7 +131,8 @@ def main() -> None:
             ws.import_folder(folder)
     work = data / f"{args.scale}-roles.duckdb"  # a copy: the users added do not touch the shared file
     work.unlink(missing_ok=True)
-    Path(str(work) + ".secret").unlink(missing_ok=True)
+    for leftover in (".secret", ".wal"):  # an interrupted run leaves its users in the WAL
+        Path(str(work) + leftover).unlink(missing_ok=True)
     shutil.copy(db, work)
     ws = pilotage.connect(str(work))
     with LiveServer(ws) as server:
