@@ -40,8 +40,10 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
         import os
 
         os.environ["PILOTAGE_DATABASE_URL"] = url
+        # a worker answers the supervisor's health check only once its app is built (pandas, ibis,
+        # the database): allow a slow start on a busy machine instead of restarting it in a loop
         uvicorn.run("pilotage.web.server:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level)
+                    log_level=log_level, timeout_worker_healthcheck=120)
         return
     app = create_app(ws=ws)
     threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
