@@ -218,7 +218,7 @@ def test_cli_import_while_the_server_runs(tmp_path):
                        "1,Alpha,Closed Won,douze,2024-02-01,2024-02-20,Alice Martin\n", encoding="utf-8")
         with open(bad, "rb") as fh:
             body = httpx.post(server.url + "/api/v1/import", files={"files": ("bad.csv", fh, "text/csv")},
-                              headers={"X-Pilotage-CSRF": "1"}).json()
+                              headers={"X-Pilotage-CSRF": "1"}, timeout=60).json()
         assert body["errors_total"] == 1
         assert {k: body["errors"][0][k] for k in ("line", "column", "value")} == \
             {"line": 2, "column": "Amount", "value": "douze"}
