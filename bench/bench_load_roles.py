@@ -127,7 +127,7 @@ def main() -> None:
     if not db.exists():
         data.mkdir(parents=True, exist_ok=True)
         generate(folder, seed=42, scale=args.scale, end=END)
-        with pilotage.connect(str(db)) as ws:
+        with pilotage.connect(str(db), create=True) as ws:
             ws.import_folder(folder)
     work = data / f"{args.scale}-roles.duckdb"  # a copy: the users added do not touch the shared file
     work.unlink(missing_ok=True)

@@ -23,7 +23,7 @@ def _store(db: str | None):
     import pilotage
     from pilotage.auth.store import AuthStore
 
-    ws = pilotage.connect(db)
+    ws = pilotage.connect(db, create=True)  # users are the first thing a team workspace may get
     return ws, AuthStore(ws.db)
 
 

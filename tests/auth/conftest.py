@@ -39,7 +39,7 @@ def team(tmp_path):
     """(server, tokens, clock) on a DuckDB file holding the small org and three users."""
     from tests.auth.test_scope import LEADS, REPS, TEAMS
 
-    ws = pilotage.connect(str(tmp_path / "team.duckdb"))
+    ws = pilotage.connect(str(tmp_path / "team.duckdb"), create=True)
     ws.load({"teams": TEAMS, "reps": REPS, "leads": LEADS})
     tokens = make_users(ws)
     clock = Clock()

@@ -41,7 +41,7 @@ def test_users_commands_and_audit(tmp_path):
 
 def test_serve_refuses_another_host_until_an_admin_exists(tmp_path):
     db = str(tmp_path / "s.duckdb")
-    pilotage.connect(db).close()
+    pilotage.connect(db, create=True).close()
     p = run("serve", "--host", "0.0.0.0", "--port", "0", "--db", db)
     assert p.returncode == 2 and "no admin user yet" in p.stderr
 

@@ -124,7 +124,7 @@ def test_a_cross_site_form_post_to_import_is_refused(tmp_path):
     import pilotage
     from tests.web.conftest import LiveServer
 
-    ws = pilotage.connect(str(tmp_path / "solo.duckdb"))
+    ws = pilotage.connect(str(tmp_path / "solo.duckdb"), create=True)
     with LiveServer(ws) as server:
         files = {"files": ("crm.zip", _teams_zip(), "application/zip")}
         r = httpx.post(server.url + "/api/v1/import", files=files, headers={"Origin": "https://evil.example"})

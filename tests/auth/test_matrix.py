@@ -38,7 +38,7 @@ def server(request, tmp_path_factory):
             pytest.skip(_PG_MISSING)
         ws = pilotage.connect(PG_URL, schema="t_" + uuid.uuid4().hex[:12])
     else:
-        ws = pilotage.connect(str(tmp_path_factory.mktemp("matrix") / "m.duckdb"))
+        ws = pilotage.connect(str(tmp_path_factory.mktemp("matrix") / "m.duckdb"), create=True)
     store = AuthStore(ws.db)
     store.add_user("root@x.org", "admin")
     with LiveServer(ws) as s:

@@ -18,7 +18,7 @@ from tests.web.conftest import LiveServer
 def fuzz_server(tmp_path_factory):
     from tests.auth.test_scope import LEADS, REPS, TEAMS
 
-    ws = pilotage.connect(str(tmp_path_factory.mktemp("fuzz") / "f.duckdb"))
+    ws = pilotage.connect(str(tmp_path_factory.mktemp("fuzz") / "f.duckdb"), create=True)
     ws.load({"teams": TEAMS, "reps": REPS, "leads": LEADS})
     tokens = make_users(ws)
     with LiveServer(ws) as server:
