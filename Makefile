@@ -15,9 +15,9 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## make demo [SCALE=medium] [PORT=8001]: demo data -> pilotage-demo.duckdb -> focus dashboard -> http://127.0.0.1:$(PORT)
+## make demo [SCALE=medium] [PORT=8001]: demo data -> pilotage-demo.duckdb -> focus dashboard -> http://127.0.0.1:$(PORT); one login per role
 demo: install
-	$(BIN)/pilotage demo --scale $(SCALE) --port $(PORT)
+	$(BIN)/pilotage demo --scale $(SCALE) --port $(PORT) --users
 
 ## make test: the whole suite (DuckDB and PostgreSQL; PostgreSQL tests skip when no server answers)
 test: install

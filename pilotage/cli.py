@@ -461,6 +461,8 @@ def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "s
          out_dir: Annotated[Path, typer.Option("--out")] = Path("demo-data"),
          lang: LangOpt = None,
          serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="then serve the dashboard")] = True,
+         users: Annotated[bool, typer.Option("--users", help="create one demo user per role (admin, manager, "
+                                                               "rep) and print their logins")] = False,
          port: int = 8000):
     """Generate the demo data, import it, print the focus dashboard, then serve the web dashboard."""
     from pilotage.demo import generate
@@ -479,6 +481,11 @@ def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "s
     t2 = time.perf_counter()
     _print_report(report, t2 - t1)
     _print_dashboard(ws, None, None, "previous", _lang(ws, lang))
+    if users:
+        from pilotage.commands.users import demo_users
+
+        for email, role, sees, password in demo_users(ws):
+            out.print(f"login {email}  password {password}  ({role}: {sees})", highlight=False, soft_wrap=True)
     ws.close()
     if serve_:
         from pilotage.web.server import serve as run_server
@@ -510,6 +517,9 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
             k, v = s.split("=", 1)
             changes[k.strip()] = v.strip()
         ws.set_settings(**changes)
+        from pilotage.commands.users import audit_settings
+
+        audit_settings(ws, changes)
     for k, v in ws.settings.to_rows():
         out.print(f"{k} = {v}")
 
@@ -517,6 +527,11 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
 from pilotage.commands.export import export as _export  # noqa: E402 - the export command's own module
 
 app.command("export")(_export)
+
+from pilotage.commands import users as _users  # noqa: E402 - the team server's users and audit log
+
+app.add_typer(_users.app, name="users")
+app.command("audit")(_users.audit)
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """The service functions every face calls (CLI, REST API, web pages), so they cannot disagree.
 
 Each takes a workspace and plain parameters and returns plain data (lists of
-dicts, JSON-ready). A user's scope (a rep sees only their records) will be
-applied here, in :func:`scoped_filters`, the one place every query goes through.
+dicts, JSON-ready). A user's scope (a rep sees only their records, a manager their teams') is
+applied here, in :func:`scoped_filters`, the one place every query goes through;
+``user=None`` is single-user mode (everything). See :mod:`pilotage.auth.scope`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,33 @@ from pilotage.engine import query
 from pilotage.workspace import Workspace
 
 
-def scoped_filters(filters: dict | None, user=None) -> dict:
-    """Where a user's row-level scope will be added (users come in a later issue)."""
-    return dict(filters or {})
+def scoped_filters(filters: dict | None, user=None, ws: Workspace | None = None) -> dict:
+    """The filters asked for, bounded by the user's row-level scope (deny by default).
+
+    A rep's ``rep`` filter becomes their own rep_id (intersected with what was asked), a
+    manager's ``team`` filter their teams and sub-teams (pass ``ws`` so sub-teams are
+    found through ``teams.parent_team_id``); an admin's and ``user=None``'s are unchanged.
+    An empty scope filters on a value no record holds, so it yields nothing.
+    """
+    from pilotage.auth import scope
+
+    return scope.apply(filters, user, ws)
+
+
+def _unscopable(ids, user, ws) -> list[str]:
+    """KPIs whose records carry no rep/team: a scoped user cannot see them (deny by default)."""
+    from pilotage.auth import scope
+
+    s = scope.scope_of(user, ws)
+    if s is None:
+        return []
+    return [i for i in ids if i in BY_ID and s[0] not in query.dimensions_of(BY_ID[i])]
+
+
+def _not_in_scope(kpi_id: str):
+    from pilotage.errors import InvalidCut
+
+    return InvalidCut(f"{kpi_id} is not available in your scope: its records carry no rep or team")
 
 
 def catalogue(lang: str = "fr") -> list[dict]:
@@ -84,20 +109,44 @@ def rows_json(df: pd.DataFrame) -> list[dict]:
 
 def kpi_query(ws: Workspace, ids, *, grain=None, by=None, start=None, end=None, filters=None,
               user=None) -> pd.DataFrame:
+    ids = [ids] if isinstance(ids, str) else list(ids)
+    hidden = _unscopable(ids, user, ws)
+    shown = [i for i in ids if i not in hidden]
+    if hidden and not shown:
+        raise _not_in_scope(hidden[0])
+    scoped = scoped_filters(filters, user, ws)
     # the unknown filter values (a typo gives zeros) are in attrs["warnings"], for every face to show
-    return ws.kpi(ids, grain=grain, by=by, start=start, end=end, filters=scoped_filters(filters, user), warn=False)
+    df = ws.kpi(shown, grain=grain, by=by, start=start, end=end, filters=scoped, warn=False)
+    if user is not None and not user.is_admin:
+        # ws.kpi checked the scoped filters against every record, which would tell a value out of
+        # scope from a typo: those warnings are replaced by the check within the user's scope
+        said = set(unknown_filter_values(ws, scoped))
+        df.attrs["warnings"] = ([w for w in df.attrs.get("warnings", []) if w not in said]
+                                + unknown_filter_values(ws, filters, user))
+    for i in hidden:  # not available to this user, never a silent 0
+        df[i] = float("nan")
+    df.attrs["warnings"] = df.attrs.get("warnings", []) + [
+        f"{i}: not available in your scope (its records carry no rep or team)" for i in hidden]
+    return df
 
 
-def unknown_filter_values(ws: Workspace, filters: dict | None) -> list[str]:
-    """A filter on a value no record holds gives zeros: say so rather than let a typo pass for a figure."""
+def unknown_filter_values(ws: Workspace, filters: dict | None, user=None) -> list[str]:
+    """A filter on a value no record holds gives zeros: say so rather than let a typo pass for a figure.
+
+    For a scoped user, a value out of their scope is reported exactly as one that does not
+    exist, so the warning never reveals what others' records hold.
+    """
     out = []
     for dim, vals in (filters or {}).items():
         if dim not in DIMENSION_SOURCES:
             continue
         vals = [vals] if isinstance(vals, str) else list(vals)
         table, key, _ = DIMENSION_SOURCES[dim]
-        t = ws.db.table(table)
-        found = set(t.filter(t[key].isin(vals)).select(key).distinct().execute()[key].astype(str))
+        if user is not None and not user.is_admin:
+            found = {i for i, _ in dimension_values(ws, dim, user=user)}
+        else:
+            t = ws.db.table(table)
+            found = set(t.filter(t[key].isin(vals)).select(key).distinct().execute()[key].astype(str))
         missing = [v for v in vals if v not in found]
         if missing:
             out.append(f"{dim} {', '.join(repr(m) for m in missing)}: no such value in {table}")
@@ -164,7 +213,9 @@ def quotas_too_ambitious(share_at_quota, attainment) -> bool:
 
 
 def explain(ws: Workspace, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0, user=None):
-    return ws.explain(kpi_id, start=start, end=end, filters=scoped_filters(filters, user), limit=limit,
+    if _unscopable([kpi_id], user, ws):
+        raise _not_in_scope(kpi_id)
+    return ws.explain(kpi_id, start=start, end=end, filters=scoped_filters(filters, user, ws), limit=limit,
                       offset=offset)
 
 
@@ -217,8 +268,12 @@ DIMENSION_SOURCES = {
 }
 
 
-def dimension_values(ws: Workspace, dim: str) -> list[tuple[str, str]]:
-    """(id, label) of each value a dimension takes, sorted by label (for filters and legends)."""
+def dimension_values(ws: Workspace, dim: str, user=None) -> list[tuple[str, str]]:
+    """(id, label) of each value a dimension takes, sorted by label (for filters and legends).
+
+    A scoped user gets only the values their own records hold (a rep: their rep, their team,
+    the sources of their leads and deals...), so a list never shows what lies out of scope.
+    """
     from pilotage.errors import InvalidCut
 
     if dim not in DIMENSION_SOURCES:
@@ -226,7 +281,38 @@ def dimension_values(ws: Workspace, dim: str) -> list[tuple[str, str]]:
     table, key, label = DIMENSION_SOURCES[dim]
     t = ws.db.table(table)
     rows = t.filter(t[key].notnull()).select(id=t[key], label=t[label]).distinct().order_by("label").execute()
-    return [(str(i), str(lbl) if lbl is not None else str(i)) for i, lbl in rows.itertuples(index=False)]
+    out = [(str(i), str(lbl) if lbl is not None else str(i)) for i, lbl in rows.itertuples(index=False)]
+    if user is None or user.is_admin:
+        return out
+    allowed = _values_in_scope(ws, dim, user)
+    return [(i, lbl) for i, lbl in out if i in allowed]
+
+
+def _values_in_scope(ws: Workspace, dim: str, user) -> set[str]:
+    """The values of ``dim`` that the user's own records hold (facts carrying both dimensions)."""
+    from pilotage.auth import scope
+    from pilotage.catalogue import facts as F
+
+    s = scope.scope_of(user, ws)
+    sdim, allowed = s
+    if not allowed:
+        return set()
+    reps = ws.db.table("reps")
+    if dim in ("rep", "team"):
+        col = "rep_id" if dim == "rep" else "team_id"
+        own = reps.filter(reps["rep_id" if sdim == "rep" else "team_id"].isin(list(allowed)))
+        vals = {str(v) for v in own.select(col).distinct().execute()[col] if v is not None}
+        return vals | (set(allowed) if dim == sdim else set())
+    cut = query.Cut.make([KPIS[0].id], settings=ws.settings)
+    ctx = query.Context(ws.db, ws.settings, cut)
+    found: set[str] = set()
+    for name, f in F.FACTS.items():
+        if f.periodic or dim not in f.dims or sdim not in f.dims or not ctx.available(f.requires):
+            continue
+        t = ctx.fact(name)
+        t = t.filter(t[sdim].cast("string").isin(list(allowed)))
+        found |= {str(v) for v in t.select(dim).distinct().execute()[dim] if v is not None}
+    return found
 
 
 def stages(ws: Workspace) -> list[dict]:

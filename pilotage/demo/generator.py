@@ -581,6 +581,7 @@ def _reps_and_teams(rng: np.random.Generator, cal: _Calendar, n: int, out: _CsvF
         "team_id": _ids("team", np.arange(len(TEAMS))),
         "name": _text([t[0] for t in TEAMS]),
         "manager_rep_id": _ids("rep", manager),
+        "parent_team_id": _ids("team", np.full(len(TEAMS), -1)),  # flat: three teams, no sub-team
     })
     out.write("reps", {
         "rep_id": _ids("rep", np.arange(n)), "name": _text(names), "email": _text(emails),

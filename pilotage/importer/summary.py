@@ -120,8 +120,14 @@ def send_to_server(target: Path, server: str, params: dict, mapping: Path | None
     handles = [("files", (f.name, open(f, "rb"), "application/octet-stream")) for f in files]
     if mapping:
         handles.append(("mapping", (mapping.name, open(mapping, "rb"), "application/yaml")))
+    import os
+
+    # the server's CSRF check wants this header; a team server wants an admin's --write token
+    headers = {"X-Pilotage-CSRF": "1"}
+    if os.environ.get("PILOTAGE_TOKEN"):
+        headers["Authorization"] = "Bearer " + os.environ["PILOTAGE_TOKEN"]
     try:
-        r = httpx.post(server.rstrip("/") + "/api/v1/import", files=handles,
+        r = httpx.post(server.rstrip("/") + "/api/v1/import", files=handles, headers=headers,
                        params={k: v for k, v in params.items() if v not in (None, False)}, timeout=3600)
     except httpx.HTTPError as exc:
         raise PilotageError(f"cannot reach the server at {server}: {exc}") from None

@@ -40,8 +40,32 @@ def _v1(db: Database) -> None:
         db.execute(f"INSERT INTO {db.q(SETTINGS)} VALUES ('{k}', '{v}')")
 
 
+AUTH_TABLES = {
+    # the team server's own objects (pilotage.auth): never part of an import
+    "pilotage_users": "email VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, rep_id VARCHAR, "
+                      "password_hash VARCHAR, disabled BOOLEAN NOT NULL DEFAULT FALSE, created_at TIMESTAMP",
+    "pilotage_user_teams": "email VARCHAR NOT NULL, team_id VARCHAR NOT NULL, PRIMARY KEY (email, team_id)",
+    "pilotage_api_tokens": "token_hash VARCHAR PRIMARY KEY, email VARCHAR NOT NULL, created_at TIMESTAMP, "
+                           "can_write BOOLEAN NOT NULL DEFAULT FALSE",
+    "pilotage_sessions": "id_hash VARCHAR PRIMARY KEY, email VARCHAR NOT NULL, csrf VARCHAR NOT NULL, "
+                         "created_at TIMESTAMP NOT NULL, seen_at TIMESTAMP NOT NULL",
+    "pilotage_login_failures": "kind VARCHAR NOT NULL, key VARCHAR NOT NULL, failed_at TIMESTAMP NOT NULL",
+    "pilotage_audit": "logged_at TIMESTAMP NOT NULL, actor VARCHAR, action VARCHAR NOT NULL, target VARCHAR, "
+                      "detail VARCHAR, address VARCHAR",
+}
+
+
+def _v2(db: Database) -> None:
+    """Team server: users, their teams, API tokens, sessions, login throttling, audit log;
+    teams.parent_team_id (a manager of a team manages its sub-teams)."""
+    db.execute(f"ALTER TABLE {db.q('teams')} ADD COLUMN IF NOT EXISTS parent_team_id VARCHAR")
+    for name, cols in AUTH_TABLES.items():
+        db.execute(f"CREATE TABLE IF NOT EXISTS {db.q(name)} ({cols})")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "canonical tables and workspace settings", _v1),
+    (2, "users, teams' parents, tokens, sessions, login throttling, audit log", _v2),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -71,7 +71,8 @@ TABLES: tuple[Table, ...] = (
     Table("teams", (
         C("team_id", required=True), C("name", required=True),
         C("manager_rep_id", references="reps.rep_id"),
-    ), key=("team_id",), doc="Sales teams."),
+        C("parent_team_id", references="teams.team_id"),
+    ), key=("team_id",), doc="Sales teams (a manager of a team manages its sub-teams, parent_team_id)."),
     Table("reps", (
         C("rep_id", required=True), C("name", required=True), C("email"),
         C("team_id", references="teams.team_id"), C("hired_on", DATE), C("left_on", DATE),

@@ -11,10 +11,11 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel
 
 from pilotage import service
+from pilotage.auth.web import require_admin, user_of
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.errors import PilotageError, UnknownKpi
 from pilotage.web import data
@@ -89,8 +90,9 @@ class ImportResult(BaseModel):
 UPLOAD_SUFFIXES = (".zip", ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json")
 
 
-@router.post("/import", summary="Import CRM exports (CSV, Excel, JSON) or a canonical CSV folder: files or a zip")
-def import_(state: StateDep,
+@router.post("/import", summary="Import CRM exports (CSV, Excel, JSON) or a canonical CSV folder: files or a zip",
+             dependencies=[Depends(require_admin)])
+def import_(state: StateDep, request: Request,
             files: Annotated[list[UploadFile], File(description="a .zip, or .csv / .tsv / .xlsx / .json files")],
             mapping: Annotated[UploadFile | None, File(description="a mapping file (YAML), see docs/import.md")] = None,
             dry_run: bool = False,
@@ -133,6 +135,9 @@ def import_(state: StateDep,
             report = import_path(state.ws, folder, format=format, mapping=mapping_path, skip_invalid=skip_invalid,
                                  dry_run=dry_run, date_order=date_order)
             data.after_write(state)
+        if not dry_run:
+            _audit(request, "import", ", ".join(f.filename or "" for f in files)[:500],
+                   " ".join(f"{k}={v}" for k, v in report.totals().items()))
         return ImportResult(dry_run=dry_run, totals=report.totals(), tables=[vars(t) for t in report.tables],
                             files=report.files, created=report.created, notes=report.notes,
                             errors_total=report.errors_total, errors=report.errors[:10_000])
@@ -151,6 +156,18 @@ def dimension(state: StateDep, dim: str) -> list[dict]:
 
 
 @router.get("/health", include_in_schema=False)
-def health(state: StateDep) -> dict:
+def health(state: StateDep, request: Request) -> dict:
+    """Open to all (load balancers); the row counts only to an admin or in single-user mode."""
+    user = user_of(request)
+    if not (request.state.auth_via == "single" or (user is not None and user.role == "admin")):
+        return {"ok": True}
     with state.lock:
         return {"ok": True, "counts": state.ws.row_counts()}
+
+
+def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
+    from pilotage.auth.web import client_address
+
+    gate = request.app.state.auth
+    user = user_of(request)
+    gate.store.audit(user.email if user else None, action, target, detail, client_address(request))

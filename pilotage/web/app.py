@@ -34,6 +34,9 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
                   description="Sales KPIs over your CRM data: the catalogue, KPI queries, drill-down, import.",
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.pilotage = State(ws)
+    from pilotage.auth.web import install as install_auth
+
+    install_auth(app, ws, ws.db.url)  # sessions, tokens, CSRF, the request's user (pilotage/auth/web.py)
 
     @app.exception_handler(PilotageError)
     async def _pilotage_error(request: Request, exc: PilotageError):

@@ -20,10 +20,6 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
         raise PilotageError(
             f"{workers} workers on the DuckDB file {url}: DuckDB allows one writing process, so the "
             "server runs one worker on it")
-    if workers > 1:
-        raise PilotageError(
-            "several workers in one `pilotage serve` are not supported yet: on PostgreSQL, run several "
-            "`pilotage serve --port N` behind a proxy (one worker each)")
     import socket
 
     with socket.socket() as probe:  # say it plainly when the port is taken, before opening anything
@@ -34,10 +30,51 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
             raise PilotageError(
                 f"cannot listen on {host}:{port}: {exc.strerror} (another server? try --port)") from None
     ws = pilotage.connect(url, create=True)
+    mode = check_access(ws, host)
+    from pilotage.auth.secret import secret_key
+
+    secret_key(url)  # made once here, before any worker starts, so they all share it
+    print(f"Pilotage: http://{host}:{port}  (database {url}; {mode}; stop with Ctrl+C)", flush=True)
+    if workers > 1:  # PostgreSQL: sessions, throttling and the cache's data version live in the database
+        ws.close()
+        import os
+
+        os.environ["PILOTAGE_DATABASE_URL"] = url
+        # a worker answers the supervisor's health check only once its app is built (pandas, ibis,
+        # the database): allow a slow start on a busy machine instead of restarting it in a loop
+        uvicorn.run("pilotage.web.server:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, timeout_worker_healthcheck=120)
+        return
     app = create_app(ws=ws)
     threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
-    print(f"Pilotage: http://{host}:{port}  (database {url}; stop with Ctrl+C)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_access(ws, host: str) -> str:
+    """Safe by default: with no user, single-user on this machine only; elsewhere an admin must exist."""
+    from pilotage.auth.store import AuthStore
+
+    store = AuthStore(ws.db)
+    if store.has_admin():
+        return "team server: log in at /login"
+    if host not in LOOPBACK:
+        ws.close()
+        raise PilotageError(
+            f"refusing to listen on {host}: no admin user yet, so anyone reaching it could read and replace the "
+            "data. Add one first (pilotage users add EMAIL --role admin), or serve on 127.0.0.1")
+    if store.has_users():
+        return "users exist but no admin: log in at /login (this machine only)"
+    return "single-user mode, no login: this machine only (add users with `pilotage users add`)"
+
+
+def app_from_env():
+    """One worker's app (uvicorn --workers imports this by name in each process)."""
+    from pilotage.web.app import create_app
+
+    return create_app(resolve_url(None))
 
 
 def _warm_up(app) -> None:

@@ -17,7 +17,8 @@ from tests.web.conftest import LiveServer
 @pytest.fixture
 def api(tmp_path):
     ws = pilotage.connect(str(tmp_path / "api.duckdb"), create=True)
-    with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+    with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=60,
+                                                headers={"X-Pilotage-CSRF": "1"}) as client:
         yield client, ws
     ws.close()
 

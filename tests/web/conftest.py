@@ -82,5 +82,5 @@ def live(tmp_path_factory, demo_folder):
 
 @pytest.fixture
 def http(live):
-    with httpx.Client(base_url=live.url, timeout=60) as client:
+    with httpx.Client(base_url=live.url, timeout=60, headers={"X-Pilotage-CSRF": "1"}) as client:
         yield client

@@ -127,7 +127,8 @@ BASE = {
 @pytest.fixture
 def fresh(tmp_path):
     ws = pilotage.connect(str(tmp_path / "up.duckdb"), create=True)
-    with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+    with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=60,
+                                                headers={"X-Pilotage-CSRF": "1"}) as client:
         yield client
     ws.close()
 
@@ -216,7 +217,8 @@ def test_cli_import_while_the_server_runs(tmp_path):
         bad.write_text("Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
                        "1,Alpha,Closed Won,douze,2024-02-01,2024-02-20,Alice Martin\n", encoding="utf-8")
         with open(bad, "rb") as fh:
-            body = httpx.post(server.url + "/api/v1/import", files={"files": ("bad.csv", fh, "text/csv")}).json()
+            body = httpx.post(server.url + "/api/v1/import", files={"files": ("bad.csv", fh, "text/csv")},
+                              headers={"X-Pilotage-CSRF": "1"}, timeout=60).json()
         assert body["errors_total"] == 1
         assert {k: body["errors"][0][k] for k in ("line", "column", "value")} == \
             {"line": 2, "column": "Amount", "value": "douze"}

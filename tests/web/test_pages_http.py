@@ -206,7 +206,8 @@ def tiny(tmp_path_factory):
         "o2,r1,2026-01-03,S,lost,500,2026-01-25,+33 6 00 00 00 00\n")
     ws = pilotage.connect(str(folder / "tiny.duckdb"), create=True)
     ws.import_folder(folder)
-    with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+    with LiveServer(ws) as server, httpx.Client(base_url=server.url, timeout=60,
+                                                headers={"X-Pilotage-CSRF": "1"}) as client:
         yield client
     ws.close()
 

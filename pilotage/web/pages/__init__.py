@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pilotage.web.pages import catalogue, customers, kpi, leads, overview, pipeline, pricing, team
+from pilotage.web.pages import admin, catalogue, customers, kpi, leads, login, overview, pipeline, pricing, team
 from pilotage.web.pages.common import error_page
 
-PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue)
+PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin)
 
 router = APIRouter(include_in_schema=False)
 
