@@ -129,8 +129,8 @@ def import_(state: StateDep,
         if mapping is not None and mapping.filename:
             mapping_path = tmp / "mapping.yaml"
             readers.copy_upload(mapping.file, mapping_path, 1 << 20)
-        with state.lock:
-            report = import_path(state.ws, folder, format=format, mapping=mapping_path, skip_invalid=skip_invalid,
+        with state.writing() as ws:
+            report = import_path(ws, folder, format=format, mapping=mapping_path, skip_invalid=skip_invalid,
                                  dry_run=dry_run, date_order=date_order)
             data.after_write(state)
         return ImportResult(dry_run=dry_run, totals=report.totals(), tables=[vars(t) for t in report.tables],
@@ -142,7 +142,7 @@ def import_(state: StateDep,
 
 @router.get("/settings", summary="The workspace settings")
 def get_settings(state: StateDep) -> dict:
-    return state.ws.settings.model_dump()
+    return data.settings(state).model_dump()
 
 
 @router.get("/dimensions/{dim}", summary="The values a dimension takes (for filters)")
@@ -152,5 +152,4 @@ def dimension(state: StateDep, dim: str) -> list[dict]:
 
 @router.get("/health", include_in_schema=False)
 def health(state: StateDep) -> dict:
-    with state.lock:
-        return {"ok": True, "counts": state.ws.row_counts()}
+    return {"ok": True, "counts": data.row_counts(state)}

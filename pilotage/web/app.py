@@ -37,7 +37,8 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
 
     @app.exception_handler(PilotageError)
     async def _pilotage_error(request: Request, exc: PilotageError):
-        status = 404 if isinstance(exc, UnknownKpi) else 409 if isinstance(exc, DatabaseLocked) else (
+        status = getattr(exc, "http_status", None) or (
+            404 if isinstance(exc, UnknownKpi) else 409 if isinstance(exc, DatabaseLocked) else
             422 if isinstance(exc, (InvalidCut, ImportRejected)) else 400)
         body = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, ImportRejected):

@@ -12,13 +12,18 @@ from pilotage import service
 from pilotage.web.state import State
 
 
-def _sync(state: State) -> None:
-    """Another process may have imported (PostgreSQL): drop the cache when the data version moved."""
-    with state.lock:
-        version = state.ws.data_version()
-    if getattr(state, "version", None) != version:
-        state.cache.clear()
-        state.version = version
+def _cached(state: State, name: str, compute, **params):
+    """``compute(ws)`` on a reader, from the cache when the same question was asked of the same data.
+
+    The key holds the data version the reader's snapshot sees: an answer computed during an
+    import (old data) is never served after its commit, even when it is stored after the
+    cache was dropped; the cache is dropped whole when a newer version shows up (another
+    process may have imported, on PostgreSQL)."""
+    with state.reader() as (ws, version):
+        if version > getattr(state, "version", -1):
+            state.cache.clear()
+            state.version = version
+        return state.cache.get_or_compute(name, lambda: compute(ws), version=version, **params)
 
 
 def _norm_filters(filters: dict | None) -> dict[str, list[str]]:
@@ -36,16 +41,14 @@ def _norm(v):
 
 def kpi(state: State, ids, *, grain=None, by=None, start=None, end=None, filters=None) -> pd.DataFrame:
     """KPI frame (see pilotage.engine.query.run), from the cache when the same question was asked."""
-    _sync(state)
     ids = [ids] if isinstance(ids, str) else list(ids)
     by = [b for part in ([by] if isinstance(by, str) else (by or [])) for b in part.split(",") if b]
     filters = _norm_filters(filters)
 
-    def compute():
-        with state.lock:
-            return service.kpi_query(state.ws, ids, grain=grain, by=by, start=start, end=end, filters=filters)
+    def compute(ws):
+        return service.kpi_query(ws, ids, grain=grain, by=by, start=start, end=end, filters=filters)
 
-    return state.cache.get_or_compute("kpi", compute, ids=ids, grain=grain, by=by, start=_norm(start),
+    return _cached(state, "kpi", compute, ids=ids, grain=grain, by=by, start=_norm(start),
                                       end=_norm(end), filters=filters)
 
 
@@ -56,41 +59,30 @@ def kpi_records(state: State, ids, **cut) -> list[dict]:
 
 def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, compare="previous",
                 to_date=None, today=None) -> list[dict]:
-    _sync(state)
     filters = _norm_filters(filters)
 
-    def compute():
-        with state.lock:
-            return service.focus_cards(state.ws, ids=ids, start=start, end=end, filters=filters, compare=compare,
-                                       to_date=to_date, today=today)
+    def compute(ws):
+        return service.focus_cards(ws, ids=ids, start=start, end=end, filters=filters, compare=compare,
+                                   to_date=to_date, today=today)
 
-    return state.cache.get_or_compute("cards", compute, ids=ids, start=start, end=end, filters=filters,
-                                      compare=compare, to_date=to_date, today=today)
+    return _cached(state, "cards", compute, ids=ids, start=start, end=end, filters=filters,
+                   compare=compare, to_date=to_date, today=today)
 
 
 def reference(state: State, today):
     """Where "now" is for the period presets (today, or the data's last day): :mod:`pilotage.periods`."""
     from pilotage import periods as HP
 
-    _sync(state)
-
-    def compute():
-        with state.lock:
-            return HP.reference(state.ws, today)
-
-    return state.cache.get_or_compute("reference", compute, today=today)
+    return _cached(state, "reference", lambda ws: HP.reference(ws, today), today=today)
 
 
 def explain(state: State, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0) -> dict:
-    _sync(state)
     filters = _norm_filters(filters)
 
-    def compute():
-        with state.lock:
-            return service.explain(state.ws, kpi_id, start=start, end=end, filters=filters, limit=limit,
-                                   offset=offset)
+    def compute(ws):
+        return service.explain(ws, kpi_id, start=start, end=end, filters=filters, limit=limit, offset=offset)
 
-    return state.cache.get_or_compute("explain", compute, kpi_id=kpi_id, start=start, end=end,
+    return _cached(state, "explain", compute, kpi_id=kpi_id, start=start, end=end,
                                       filters=filters, limit=limit, offset=offset)
 
 
@@ -99,25 +91,23 @@ def catalogue(lang: str) -> list[dict]:
 
 
 def settings(state: State):
-    return state.ws.settings
+    with state.reader() as (ws, _):
+        return ws.settings
+
+
+def row_counts(state: State) -> dict[str, int]:
+    with state.reader() as (ws, _):
+        return ws.row_counts()
 
 
 def dimension_values(state: State, dim: str) -> list[tuple[str, str]]:
     """(id, label) choices for a filter: reps and teams by name, other dimensions by value."""
-    def compute():
-        with state.lock:
-            return service.dimension_values(state.ws, dim)
-
-    return state.cache.get_or_compute("dim", compute, dim=dim)
+    return _cached(state, "dim", lambda ws: service.dimension_values(ws, dim), dim=dim)
 
 
 def stages(state: State) -> list[dict]:
     """Each pipeline's stages in their order (for funnels)."""
-    def compute():
-        with state.lock:
-            return service.stages(state.ws)
-
-    return state.cache.get_or_compute("stages", compute)
+    return _cached(state, "stages", service.stages)
 
 
 def after_write(state: State) -> None:
