@@ -84,8 +84,15 @@ def rows_json(df: pd.DataFrame) -> list[dict]:
 
 def kpi_query(ws: Workspace, ids, *, grain=None, by=None, start=None, end=None, filters=None,
               user=None) -> pd.DataFrame:
+    from pilotage import budgets
+
+    scoped = scoped_filters(filters, user)
+    cut = query.Cut.make(ids, grain=grain, by=by, start=start, end=end, filters=scoped, settings=ws.settings)
+    if cut.by:
+        budgets.check_cells(ws, cut)  # before the query: a clear 413 rather than minutes and megabytes
     # the unknown filter values (a typo gives zeros) are in attrs["warnings"], for every face to show
-    return ws.kpi(ids, grain=grain, by=by, start=start, end=end, filters=scoped_filters(filters, user), warn=False)
+    return ws.kpi(list(cut.ids), grain=grain, by=list(cut.by), start=cut.start, end=cut.end, filters=scoped,
+                  warn=False)
 
 
 def unknown_filter_values(ws: Workspace, filters: dict | None) -> list[str]:
@@ -164,6 +171,9 @@ def quotas_too_ambitious(share_at_quota, attainment) -> bool:
 
 
 def explain(ws: Workspace, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0, user=None):
+    from pilotage import budgets
+
+    budgets.page(limit, offset)
     return ws.explain(kpi_id, start=start, end=end, filters=scoped_filters(filters, user), limit=limit,
                       offset=offset)
 

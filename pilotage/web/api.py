@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel
 
 from pilotage import service
+from pilotage.budgets import MAX_OFFSET, MAX_PAGE
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.errors import PilotageError, UnknownKpi
 from pilotage.web import data
@@ -60,7 +61,8 @@ def focus(state: StateDep, from_: Annotated[str | None, Query(alias="from")] = N
 @router.get("/explain/{kpi_id}", summary="The formula, the value and the records behind a figure")
 def explain(state: StateDep, kpi_id: str, from_: Annotated[str | None, Query(alias="from")] = None,
             to: str | None = None, where: Annotated[list[str] | None, Query()] = None,
-            limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+            limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+            offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
             lang: Literal["fr", "en"] = "fr") -> dict:
     filters = service.parse_where(where)
     ex = data.explain(state, kpi_id, start=from_, end=to, filters=filters, limit=limit, offset=offset)
