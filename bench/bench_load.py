@@ -94,7 +94,7 @@ async def users(base: str, n: int, seconds: float, paths: list[str], wait: tuple
 def line(name: str, lat: list[float], errors: list[str], seconds: float, base_p50: float) -> str:
     p50, p95, p99 = (pct(lat, q) * 1000 for q in (0.5, 0.95, 0.99))
     return (f"{name:<34} {len(lat) / seconds:7.1f} req/s  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
-            f"p99 {p99:7.1f} ms  errors {len(errors)}  (p95 = {p95 / base_p50:,.0f}x static p50)")
+            f"p99 {p99:7.1f} ms  errors {len(errors)}  (p95 = {p95 / (base_p50 * 1000):,.0f}x static p50)")
 
 
 def demo_zip(folder: Path) -> bytes:

@@ -28,12 +28,19 @@ STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(__import__("plotly").__file__).parent / "package_data" / "plotly.min.js"
 
 
-def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> FastAPI:
+def create_app(url: str | None = None, ws: pilotage.Workspace | None = None,
+               allowed_hosts: tuple[str, ...] = ()) -> FastAPI:
+    """``allowed_hosts``: host names answered besides the loopback ones (see pilotage.web.security)."""
     ws = ws or pilotage.connect(url, create=True)
     app = FastAPI(title="Pilotage", version=pilotage.__version__,
                   description="Sales KPIs over your CRM data: the catalogue, KPI queries, drill-down, import.",
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.pilotage = State(ws)
+    from pilotage.web.pagecache import PageCache
+    from pilotage.web.security import Security
+
+    app.add_middleware(PageCache)  # innermost of the two: pages are kept after the host check
+    app.add_middleware(Security, hosts=allowed_hosts)
 
     @app.exception_handler(PilotageError)
     async def _pilotage_error(request: Request, exc: PilotageError):

@@ -26,6 +26,15 @@ def _cached(state: State, name: str, compute, **params):
         return state.cache.get_or_compute(name, lambda: compute(ws), version=version, **params)
 
 
+def current_version(state: State) -> int:
+    """The data version (a reader's snapshot), the results cache dropped when it moved."""
+    with state.reader() as (_, version):
+        if version > getattr(state, "version", -1):
+            state.cache.clear()
+            state.version = version
+        return version
+
+
 def _norm_filters(filters: dict | None) -> dict[str, list[str]]:
     """Filters as {dimension: [values]}, empty ones dropped: one cache key per question."""
     return {k: ([v] if isinstance(v, str) else list(v)) for k, v in (filters or {}).items() if v}

@@ -9,7 +9,7 @@ from pilotage.store.database import resolve_url
 
 
 def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", allowed_hosts: tuple[str, ...] = ()) -> None:
     import uvicorn
 
     import pilotage
@@ -34,7 +34,9 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
             raise PilotageError(
                 f"cannot listen on {host}:{port}: {exc.strerror} (another server? try --port)") from None
     ws = pilotage.connect(url, create=True)
-    app = create_app(ws=ws)
+    if host not in ("0.0.0.0", "::", ""):  # the address it was bound to is a name it answers to
+        allowed_hosts = (*allowed_hosts, host)
+    app = create_app(ws=ws, allowed_hosts=allowed_hosts)
     threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
     print(f"Pilotage: http://{host}:{port}  (database {url}; stop with Ctrl+C)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
