@@ -227,6 +227,8 @@ def _typed(col: S.Column, tz: str) -> tuple[str, str]:
 
 
 MIN_YEAR, MAX_YEAR = 1900, 2200  # as pilotage.engine.query.MIN_DATE and MAX_DATE
+# (earlier, later) dates of one record: a later one before the earlier one is a row error (see docs/import.md)
+ORDERED_DATES = {"opportunities": (("created_at", "closed_at"),)}
 DATE_RANGE_REASON = f"outside the dates Pilotage handles ({MIN_YEAR}-01-01 to {MAX_YEAR}-01-01)"
 
 _ARROW_TYPES = {S.DATE: pa.date32(), S.DATETIME: pa.timestamp("us"), S.MONEY: pa.decimal128(18, 2),
@@ -376,6 +378,10 @@ class _Checker:
             if c.max is not None:
                 checks.append(f"SELECT __line, {name}, {v}, 'above the maximum {c.max:g}' "
                               f"FROM w_{i} WHERE {tv} > {c.max}")
+        for first, then in ORDERED_DATES.get(raw.table, ()):  # a deal closed before it was created: refused
+            v = f'CAST("{then}" AS VARCHAR)' if then in typed_in else f'"{then}"'
+            checks.append(f"SELECT __line, {_sql_str(then)}, {v}, {_sql_str(f'before {first}')} || ' (' || "
+                          f'CAST("{first}::t" AS VARCHAR) || \')\' FROM w_{i} WHERE "{then}::t" < "{first}::t"')
         self._insert_errors(i, f"SELECT {i} AS src, line, canon, value, reason, NULL AS hint FROM ("
                                + " UNION ALL ".join(checks) + ")")
         # a value the CRM layer could not parse was already reported: not also "required value missing"

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 
 from pilotage.errors import Busy, QueryTooLong
 
-READ_SECONDS = float(os.environ.get("PILOTAGE_READ_SECONDS", "20"))
+READ_SECONDS = float(os.environ.get("PILOTAGE_READ_SECONDS", "30"))
 WAIT_SECONDS = 30.0  # a request waits at most this long for a free reader
 
 
