@@ -96,11 +96,10 @@ def count_periods(start: dt.date, end: dt.date, grain: str | None, fiscal_start:
     return months // 12 + 2
 
 
-def page(limit: int, offset: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise TooBig(f"limit {limit}: between 1 and {MAX_PAGE:,} records a page")
+def offset(offset: int) -> None:
+    """A records offset the engines can take (beyond 64 bits DuckDB fails; a page 10**30 has no records)."""
     if not 0 <= offset <= MAX_OFFSET:
-        raise TooBig(f"offset {offset}: between 0 and {MAX_OFFSET:,}")
+        raise TooBig(f"offset {offset:,}: between 0 and {MAX_OFFSET:,}; that page has no records")
 
 
 def estimate_cells(ws, cut) -> int:

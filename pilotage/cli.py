@@ -515,6 +515,11 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
         out.print(f"{k} = {v}")
 
 
+from pilotage.commands.doctor import app as _doctor  # noqa: E402 - a command group of its own module
+
+app.add_typer(_doctor, name="doctor")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

@@ -173,7 +173,7 @@ def quotas_too_ambitious(share_at_quota, attainment) -> bool:
 def explain(ws: Workspace, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0, user=None):
     from pilotage import budgets
 
-    budgets.page(limit, offset)
+    budgets.offset(offset)  # the page size is the face's (the API caps it; pages ask for their own)
     return ws.explain(kpi_id, start=start, end=end, filters=scoped_filters(filters, user), limit=limit,
                       offset=offset)
 

@@ -227,7 +227,7 @@ def _typed(col: S.Column, tz: str) -> tuple[str, str]:
 
 
 MIN_YEAR, MAX_YEAR = 1900, 2200  # as pilotage.engine.query.MIN_DATE and MAX_DATE
-# (earlier, later) dates of one record: a later one before the earlier one is a row error (see docs/import.md)
+# (earlier, later) dates of one record: a later one before the earlier one is kept with a note (docs/import.md)
 ORDERED_DATES = {"opportunities": (("created_at", "closed_at"),)}
 DATE_RANGE_REASON = f"outside the dates Pilotage handles ({MIN_YEAR}-01-01 to {MAX_YEAR}-01-01)"
 
@@ -269,6 +269,7 @@ class _Checker:
         self.con.execute("CREATE TEMP TABLE errs (src INTEGER, line BIGINT, col VARCHAR, canon VARCHAR, "
                          "value VARCHAR, reason VARCHAR, hint VARCHAR, seq INTEGER)")
         self._seq = 0
+        self.notes: list[str] = []  # warnings on rows kept (a deal closed before it was created)
 
     # -- helpers
     def _label(self, i: int, col: str) -> str:
@@ -378,10 +379,13 @@ class _Checker:
             if c.max is not None:
                 checks.append(f"SELECT __line, {name}, {v}, 'above the maximum {c.max:g}' "
                               f"FROM w_{i} WHERE {tv} > {c.max}")
-        for first, then in ORDERED_DATES.get(raw.table, ()):  # a deal closed before it was created: refused
-            v = f'CAST("{then}" AS VARCHAR)' if then in typed_in else f'"{then}"'
-            checks.append(f"SELECT __line, {_sql_str(then)}, {v}, {_sql_str(f'before {first}')} || ' (' || "
-                          f'CAST("{first}::t" AS VARCHAR) || \')\' FROM w_{i} WHERE "{then}::t" < "{first}::t"')
+        for first, then in ORDERED_DATES.get(raw.table, ()):  # kept, with a note (see docs/import.md)
+            n, lines = self.con.execute(
+                f'SELECT count(*), list(__line ORDER BY __line)[1:5] FROM w_{i} WHERE "{then}::t" < "{first}::t"'
+            ).fetchone()
+            if n:
+                self.notes.append(f"{raw.source}: {n:,} row(s) with {then} before {first} (line(s) "
+                                  f"{', '.join(str(x) for x in lines)}{'…' if n > 5 else ''}), kept: check them")
         self._insert_errors(i, f"SELECT {i} AS src, line, canon, value, reason, NULL AS hint FROM ("
                                + " UNION ALL ".join(checks) + ")")
         # a value the CRM layer could not parse was already reported: not also "required value missing"
@@ -619,6 +623,7 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
     if not checker.fatal_count():
         for i, raw in enumerate(raws):
             checker.check_values(i, raw)
+        report.notes.extend(checker.notes)
         for table in order:
             checker.build_typed(table, by_table[table], skip_invalid)
         staged = set(order)

@@ -41,7 +41,6 @@ def _errors(ws, folder) -> list[tuple]:
     ("dates-out-of-range.leads.csv", 2, "created_at", "outside the dates Pilotage handles (1900-01-01 to 2200-01-01)"),
     ("non-finite.exchange_rates.csv", 2, "rate", "not a finite number"),
     ("underscore-number.products.csv", 2, "list_price", "not a number"),
-    ("closed-before-created.opportunities.csv", 2, "closed_at", "before created_at"),
 ])
 def test_each_hostile_file_is_a_clear_error(ws, tmp_path, hostile, line, column, reason):
     errors = _errors(ws, _folder(tmp_path, hostile))
@@ -71,6 +70,12 @@ def test_only_regular_files_are_read(tmp_path, make, said):
         with pytest.raises(ImportRejected, match=said):
             w.import_path(folder)
     assert time.monotonic() - t0 < 10  # refused before reading: /dev/zero never ends
+
+
+def test_a_deal_closed_before_it_was_created_is_kept_with_a_note(ws, tmp_path):
+    report = ws.import_path(_folder(tmp_path, "closed-before-created.opportunities.csv"))
+    assert report.totals()["inserted"] == 3
+    assert any("1 row(s) with closed_at before created_at (line(s) 2), kept" in n for n in report.notes)
 
 
 def test_the_valid_base_folder_imports(tmp_path):
