@@ -121,7 +121,7 @@ def main() -> None:
     folder, db = data / args.scale, data / f"{args.scale}.duckdb"
     if not db.exists():
         generate(folder, seed=42, scale=args.scale, end=END)
-        with pilotage.connect(str(db)) as ws:
+        with pilotage.connect(str(db), create=True) as ws:
             ws.import_folder(folder)
     port = free_port()
     base = f"http://127.0.0.1:{port}"

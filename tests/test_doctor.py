@@ -16,7 +16,7 @@ from tests.test_import import HOLDER
 @pytest.fixture
 def db(tmp_path):
     path = str(tmp_path / "doc.duckdb")
-    with pilotage.connect(path) as ws:
+    with pilotage.connect(path, create=True) as ws:
         ws.load({"reps": [{"rep_id": f"r{i}", "name": f"Rep {i}"} for i in range(3)]})
     return path
 

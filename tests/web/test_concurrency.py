@@ -23,7 +23,7 @@ LEADS = [{"lead_id": f"l{i}", "created_at": "2024-01-10", "source": "website", "
 
 @pytest.fixture
 def small_server(tmp_path):
-    ws = pilotage.connect(str(tmp_path / "c.duckdb"))
+    ws = pilotage.connect(str(tmp_path / "c.duckdb"), create=True)
     ws.load({"reps": REPS, "leads": LEADS})
     with LiveServer(ws) as server:
         server.ws = ws
@@ -97,7 +97,7 @@ def test_parallel_reads_do_not_wait_for_each_other(small_server):
 
 
 def test_a_read_past_its_time_limit_is_stopped_with_a_message(tmp_path):
-    ws = pilotage.connect(str(tmp_path / "t.duckdb"))
+    ws = pilotage.connect(str(tmp_path / "t.duckdb"), create=True)
     pool = ReaderPool(ws, size=1, read_seconds=0.5)
     started = time.monotonic()
     with pytest.raises(QueryTooLong, match="longer than 0.5 s"):

@@ -72,7 +72,7 @@ def test_reps_at_quota_share_by_rep_on_the_cli(tmp_path, demo_folder):
     import pilotage
 
     db = str(tmp_path / "cli.duckdb")
-    with pilotage.connect(db) as ws:
+    with pilotage.connect(db, create=True) as ws:
         ws.import_folder(demo_folder)
     p = cli("kpi", "reps_at_quota_share", "--by", "rep", "--from", "2025-07-01", "--to", "2026-07-01",
             "--format", "json", "--db", db)
