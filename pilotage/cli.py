@@ -497,11 +497,13 @@ def demo(scale: Annotated[str, typer.Option(help="small, medium or large")] = "s
 def serve(host: Annotated[str, typer.Option(help="address to bind (127.0.0.1: this machine only)")] = "127.0.0.1",
           port: int = 8000,
           workers: Annotated[int, typer.Option(help="server processes (1 on a DuckDB file)")] = 1,
-          db: DbOpt = None):
+          db: DbOpt = None,
+          allowed_host: Annotated[list[str] | None, typer.Option(
+              help="a host name the server answers to besides localhost (repeatable; DNS rebinding check)")] = None):
     """Serve the web dashboard and the REST API (/api/v1, OpenAPI at /docs)."""
     from pilotage.web.server import serve as run_server
 
-    run_server(db, host=host, port=port, workers=workers)
+    run_server(db, host=host, port=port, workers=workers, allowed_hosts=tuple(allowed_host or ()))
 
 
 @app.command()
@@ -532,6 +534,10 @@ from pilotage.commands import users as _users  # noqa: E402 - the team server's 
 
 app.add_typer(_users.app, name="users")
 app.command("audit")(_users.audit)
+
+from pilotage.commands.doctor import app as _doctor  # noqa: E402 - a command group of its own module
+
+app.add_typer(_doctor, name="doctor")
 
 
 def main() -> None:

@@ -23,6 +23,24 @@ class DatabaseLocked(DatabaseError):
     pass
 
 
+class TooBig(PilotageError):
+    """A question over a budget (KPIs, dimensions, result cells, page size), refused before any work."""
+
+    http_status = 413
+
+
+class QueryTooLong(PilotageError):
+    """A read that passed the time limit and was stopped: narrow the question."""
+
+    http_status = 503
+
+
+class Busy(PilotageError):
+    """Every reader stayed busy too long."""
+
+    http_status = 503
+
+
 SHOWN_VALUE_CHARS = 200  # a raw value quoted in a message (terminal, exception, API) is cut beyond this
 SHOWN_LINE_CHARS = 2_000  # any line of an error's reason is cut beyond this (a safety net: a value quoted whole)
 

@@ -109,14 +109,20 @@ def rows_json(df: pd.DataFrame) -> list[dict]:
 
 def kpi_query(ws: Workspace, ids, *, grain=None, by=None, start=None, end=None, filters=None,
               user=None) -> pd.DataFrame:
+    from pilotage import budgets
+
     ids = [ids] if isinstance(ids, str) else list(ids)
     hidden = _unscopable(ids, user, ws)
     shown = [i for i in ids if i not in hidden]
     if hidden and not shown:
         raise _not_in_scope(hidden[0])
     scoped = scoped_filters(filters, user, ws)
+    cut = query.Cut.make(shown, grain=grain, by=by, start=start, end=end, filters=scoped, settings=ws.settings)
+    if cut.by:
+        budgets.check_cells(ws, cut)  # before the query: a clear 413 rather than minutes and megabytes
     # the unknown filter values (a typo gives zeros) are in attrs["warnings"], for every face to show
-    df = ws.kpi(shown, grain=grain, by=by, start=start, end=end, filters=scoped, warn=False)
+    df = ws.kpi(list(cut.ids), grain=grain, by=list(cut.by), start=cut.start, end=cut.end, filters=scoped,
+                warn=False)
     if user is not None and not user.is_admin:
         # ws.kpi checked the scoped filters against every record, which would tell a value out of
         # scope from a typo: those warnings are replaced by the check within the user's scope
@@ -213,6 +219,9 @@ def quotas_too_ambitious(share_at_quota, attainment) -> bool:
 
 
 def explain(ws: Workspace, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0, user=None):
+    from pilotage import budgets
+
+    budgets.offset(offset)  # the page size is the face's (the API caps it; pages ask for their own)
     if _unscopable([kpi_id], user, ws):
         raise _not_in_scope(kpi_id)
     return ws.explain(kpi_id, start=start, end=end, filters=scoped_filters(filters, user, ws), limit=limit,

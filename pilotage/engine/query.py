@@ -16,6 +16,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from pilotage import budgets
 from pilotage.catalogue import facts as F
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.catalogue.model import Growth, Kpi, Measure, Product, Ratio, Share, Simple
@@ -83,7 +84,7 @@ class Cut:
     @classmethod
     def make(cls, ids, *, grain=None, by=None, start=None, end=None, filters=None,
              settings: Settings | None = None) -> Cut:
-        ids = tuple([ids] if isinstance(ids, str) else ids)
+        ids = budgets.ids(ids)  # repeats dropped, a bounded count
         if not ids:
             raise UnknownKpi("no KPI given: see `pilotage kpis` for the catalogue")
         for i in ids:
@@ -95,20 +96,23 @@ class Cut:
             raise InvalidCut(f"unknown grain {grain!r}: expected one of {', '.join(P.GRAINS)}")
         by = tuple([by] if isinstance(by, str) else (by or ()))
         by = tuple(dict.fromkeys(b.strip() for part in by for b in part.split(",") if b.strip()))
+        budgets.by(by)
         start = _date(start, "start") if start is not None else None
         end = _date(end, "end") if end is not None else None
         start, end = resolve_range(start, end)
         if end <= start:
             raise InvalidCut(f"the range is empty: end {end} is not after start {start}")
         if grain is not None:
-            n = len(P.periods(start, end, grain, settings.fiscal_year_start if settings else 1))
+            n = budgets.count_periods(start, end, grain)  # arithmetic first: listing 100,000 days takes seconds
+            if n <= MAX_PERIODS + 2:
+                n = len(P.periods(start, end, grain, settings.fiscal_year_start if settings else 1))
             if n > MAX_PERIODS:
                 raise InvalidCut(f"{n} {grain} periods between {start} and {end}: at most {MAX_PERIODS}; "
                                  "choose a coarser grain or a shorter range")
         norm_filters = []
         for dim, vals in (filters or {}).items():
             vals = (vals,) if isinstance(vals, str) else tuple(vals)
-            norm_filters.append((dim, tuple(str(v) for v in vals)))
+            norm_filters.append((dim, budgets.filter_values(str(dim), tuple(str(v) for v in vals))))
         for i in ids:
             allowed = dimensions_of(BY_ID[i])
             for d in by + tuple(d for d, _ in norm_filters):
@@ -344,7 +348,7 @@ def _count_groups(ctx: Context, m: Measure, drop: tuple[str, ...]) -> pd.DataFra
     """Groups of ``m.per`` whose rows satisfy ``m.having`` (e.g. reps at quota), per cut key."""
     t = _filtered(ctx, m, drop)
     keys = [k for k in ctx.cut.keys if k not in drop]
-    inner = t.group_by([*keys, m.per]).aggregate(ok=m.having(t))
+    inner = t.group_by(list(dict.fromkeys([*keys, m.per]))).aggregate(ok=m.having(t))  # by rep: rep once
     inner = inner.filter(inner.ok)
     expr = inner.group_by(keys).aggregate(value=inner.count()) if keys else inner.aggregate(value=inner.count())
     return _execute(expr, keys)

@@ -94,6 +94,10 @@ def read_folder(folder: str | Path) -> list[RawTable]:
     if not folder.is_dir():
         raise PilotageError(f"{folder}: not a folder (a canonical folder holds one <table>.csv per table)")
     found = {p.stem: p for p in folder.glob("*.csv")}
+    from pilotage.importer import readers
+
+    for p in found.values():  # before anything is opened: no device, FIFO or link loop
+        readers.check_regular(p)
     missing = [t.name for t in S.TABLES if t.required_file and t.name not in found]
     unknown = sorted(set(found) - set(S.BY_NAME))
     if missing:
@@ -106,8 +110,14 @@ def read_folder(folder: str | Path) -> list[RawTable]:
 
 def read_csv(path: Path, table: str) -> RawTable:
     """Read a canonical CSV (UTF-8, comma, header) keeping every value as text."""
+    from pilotage.importer.readers import MAX_HEADER_BYTES, check_regular
+
+    check_regular(path)
     with open(path, "rb") as fh:
-        head = fh.readline()
+        head = fh.readline(MAX_HEADER_BYTES + 1)  # bounded: a file with no line break is not read whole
+    if len(head) > MAX_HEADER_BYTES:
+        raise ImportRejected([(path.name, 1, None, f"no line break in the first {MAX_HEADER_BYTES >> 20} MiB: "
+                                                   "not a CSV file")])
     try:
         header_line = head.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -115,6 +125,10 @@ def read_csv(path: Path, table: str) -> RawTable:
     header = [h.strip() for h in next(csv.reader([header_line]), [])]
     if not header or not any(header):
         raise ImportRejected([(path.name, 1, None, "empty file: a header row is expected")])
+    twice = [h for h in dict.fromkeys(header) if header.count(h) > 1]
+    if twice:
+        raise ImportRejected([(path.name, 1, h, f"the header names this column {header.count(h)} times: "
+                                                "keep one (nothing was read)") for h in twice])
     bad_rows: list[tuple[str, int | None, str | None, str]] = []
 
     def on_invalid(row):
@@ -200,14 +214,22 @@ def _typed(col: S.Column, tz: str) -> tuple[str, str]:
         return (f"(CASE WHEN {zoned} THEN TRY_CAST({v} AS TIMESTAMPTZ) AT TIME ZONE {_sql_str(tz)} "
                 f"ELSE TRY_CAST({v} AS TIMESTAMP) END)",
                 "a date or datetime YYYY-MM-DD[ HH:MM[:SS]][+HH:MM]")
+    # DuckDB's casts read 1_000 as 1000 (a Python literal): no export writes that, so it is not a number,
+    # as in the CRM layer's number rules (pilotage.importer.values)
+    plain = f"CASE WHEN contains({v}, '_') THEN NULL ELSE {v} END"
     if col.type == S.MONEY:
-        return f"TRY_CAST({v} AS DECIMAL(18, 2))", "a number with . as decimal separator"
+        return f"TRY_CAST({plain} AS DECIMAL(18, 2))", "a number with . as decimal separator"
     if col.type == S.RATE:
-        return f"TRY_CAST({v} AS DOUBLE)", "a number with . as decimal separator"
+        return f"TRY_CAST({plain} AS DOUBLE)", "a number with . as decimal separator"
     if col.type == S.INT:
-        return f"TRY_CAST({v} AS BIGINT)", "a whole number"
+        return f"TRY_CAST({plain} AS BIGINT)", "a whole number"
     return v, "text"
 
+
+MIN_YEAR, MAX_YEAR = 1900, 2200  # as pilotage.engine.query.MIN_DATE and MAX_DATE
+# (earlier, later) dates of one record: a later one before the earlier one is kept with a note (docs/import.md)
+ORDERED_DATES = {"opportunities": (("created_at", "closed_at"),)}
+DATE_RANGE_REASON = f"outside the dates Pilotage handles ({MIN_YEAR}-01-01 to {MAX_YEAR}-01-01)"
 
 _ARROW_TYPES = {S.DATE: pa.date32(), S.DATETIME: pa.timestamp("us"), S.MONEY: pa.decimal128(18, 2),
                 S.RATE: pa.float64(), S.INT: pa.int64(), S.STR: pa.string()}
@@ -247,6 +269,7 @@ class _Checker:
         self.con.execute("CREATE TEMP TABLE errs (src INTEGER, line BIGINT, col VARCHAR, canon VARCHAR, "
                          "value VARCHAR, reason VARCHAR, hint VARCHAR, seq INTEGER)")
         self._seq = 0
+        self.notes: list[str] = []  # warnings on rows kept (a deal closed before it was created)
 
     # -- helpers
     def _label(self, i: int, col: str) -> str:
@@ -337,6 +360,15 @@ class _Checker:
             if c.type != S.STR and c.name not in typed_in:
                 checks.append(f"SELECT __line, {name}, {v}, 'not ' || {_sql_str(looks)} "
                               f"FROM w_{i} WHERE {v} IS NOT NULL AND {tv} IS NULL")
+            if c.type in (S.DATE, S.DATETIME):  # the dates the engine handles (a year 1 or 9999 breaks queries)
+                checks.append(f"SELECT __line, {name}, {v}, {_sql_str(DATE_RANGE_REASON)} FROM w_{i} "
+                              f"WHERE {tv} < TIMESTAMP '{MIN_YEAR}-01-01' OR {tv} >= TIMESTAMP '{MAX_YEAR}-01-01'")
+            if c.type == S.RATE:  # inf and nan read as numbers, then show as "∞ €" and break JSON
+                checks.append(f"SELECT __line, {name}, {v}, 'not a finite number' FROM w_{i} "
+                              f"WHERE NOT isfinite({tv})")
+            if c.type == S.STR or c.name not in typed_in:  # PostgreSQL refuses NUL in text: a row error on both
+                checks.append(f"SELECT __line, {name}, replace({v}, chr(0), '\\0'), "
+                              f"'holds a NUL character (byte 0): remove it' FROM w_{i} WHERE strpos({v}, chr(0)) > 0")
             if c.allowed:
                 allowed = ", ".join(_sql_str(a) for a in c.allowed)
                 checks.append(f"SELECT __line, {name}, {v}, 'not one of: ' || {_sql_str(', '.join(c.allowed))} "
@@ -347,6 +379,13 @@ class _Checker:
             if c.max is not None:
                 checks.append(f"SELECT __line, {name}, {v}, 'above the maximum {c.max:g}' "
                               f"FROM w_{i} WHERE {tv} > {c.max}")
+        for first, then in ORDERED_DATES.get(raw.table, ()):  # kept, with a note (see docs/import.md)
+            n, lines = self.con.execute(
+                f'SELECT count(*), list(__line ORDER BY __line)[1:5] FROM w_{i} WHERE "{then}::t" < "{first}::t"'
+            ).fetchone()
+            if n:
+                self.notes.append(f"{raw.source}: {n:,} row(s) with {then} before {first} (line(s) "
+                                  f"{', '.join(str(x) for x in lines)}{'…' if n > 5 else ''}), kept: check them")
         self._insert_errors(i, f"SELECT {i} AS src, line, canon, value, reason, NULL AS hint FROM ("
                                + " UNION ALL ".join(checks) + ")")
         # a value the CRM layer could not parse was already reported: not also "required value missing"
@@ -585,6 +624,7 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
     if not checker.fatal_count():
         for i, raw in enumerate(raws):
             checker.check_values(i, raw)
+        report.notes.extend(checker.notes)
         for table in order:
             checker.build_typed(table, by_table[table], skip_invalid)
         staged = set(order)

@@ -140,7 +140,7 @@ def import_path(ws, path: str | Path, *, format: str | None = None, mapping: str
                                              skip_invalid=skip_invalid, errors_path=errors_path)
             report.files = [{"source": r.source, "format": "canonical", "entity": r.table, "language": "en",
                              "rows": r.data.num_rows, "notes": []} for r in raws]
-            report.notes = notes
+            report.notes = notes + report.notes
             _written(ws, dry_run, query)
             return report
         if mapping is not None:
@@ -176,7 +176,7 @@ def import_path(ws, path: str | Path, *, format: str | None = None, mapping: str
     report.created = plan.created
     if report.not_created and getattr(plan, "registry", None) is not None:  # named only on rejected rows
         report.created = plan.registry.created_names(report.not_created)
-    report.notes = notes + plan.notes
+    report.notes = notes + plan.notes + report.notes
     _written(ws, dry_run, query)
     return report
 

@@ -142,6 +142,33 @@ def _brief(message: object) -> str:
 
 
 # --------------------------------------------------------------------------- dispatch
+MAX_FILE_BYTES = 16 << 30  # a data file larger than this is refused before it is opened
+
+
+def check_regular(path: Path, source: str | None = None, limit: int = MAX_FILE_BYTES) -> int:
+    """The size of ``path`` if it is a regular file (a link to one is followed) under ``limit`` bytes.
+
+    Anything else is refused before it is opened: a device (a link to /dev/zero would be read without end),
+    a FIFO (would wait for a writer), a symbolic link loop or a dangling link."""
+    import stat
+
+    source = source or Path(path).name
+    try:
+        st = Path(path).stat()
+    except OSError as exc:
+        why = "a symbolic link loop" if exc.errno == 40 else "a link to nothing" if exc.errno == 2 else (
+            exc.strerror or "unreadable")
+        raise _reject(source, f"cannot be read: {why}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode)
+                else "a socket or special file")
+        raise _reject(source, f"not a regular file ({kind}): only files are read")
+    if st.st_size > limit:
+        raise _reject(source, f"{st.st_size:,} bytes: larger than the {limit:,} bytes a data file may hold")
+    return st.st_size
+
+
 def read_path(path: Path, source: str | None = None) -> list[Sheet]:
     """Read one data file (by its extension, checked against its content).
 
@@ -150,6 +177,7 @@ def read_path(path: Path, source: str | None = None) -> list[Sheet]:
     """
     path = Path(path)
     source = source or shown_name(path)
+    check_regular(path, source)
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         sheets = read_xlsx(path, source)
@@ -926,7 +954,11 @@ def data_files(folder: Path) -> tuple[list[Path], list[str]]:
     import to the files it lists (its CSV twins are left out).
     """
     notes: list[str] = []
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith((".", "~$")))
+    files = [p for p in entries if p.is_file()]  # follows links; False for devices, FIFOs and link loops
+    special = [p.name for p in entries if not p.is_file() and not p.is_dir() and p.suffix.lower() in DATA_SUFFIXES]
+    if special:
+        notes.append(f"not regular files (a device, a FIFO or a broken link), left out: {', '.join(special)}")
     plans = [p for p in files if p.suffix.lower() == ".json" and "plan" in p.stem.lower()]
     listed: list[Path] = []
     for plan in plans:

@@ -155,6 +155,12 @@ def _open_duckdb(url: str, read_only: bool, create: bool = True) -> Database:
         if "lock" in msg.lower():
             pid = re.search(r"PID (\d+)", msg)
             who = f" (process {pid.group(1)})" if pid else ""
+            if read_only:  # DuckDB lets no other process open the file, even to read, while one writes
+                raise DatabaseLocked(
+                    f"{path} is open for writing by another process{who} (a server or an import): DuckDB lets "
+                    "no other process read it meanwhile. Read through that server instead (its pages, or "
+                    "GET /api/v1/kpi?ids=... on its API), or try again when the import has ended."
+                ) from None
             raise DatabaseLocked(
                 f"{path} is in use by another Pilotage process{who}: DuckDB allows one writer at a time. "
                 "Stop that process (or send the import to the running server with "

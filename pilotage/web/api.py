@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from pilotage import service
 from pilotage.auth.web import require_admin, user_of
+from pilotage.budgets import MAX_OFFSET, MAX_PAGE
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.errors import PilotageError, UnknownKpi
 from pilotage.web import data
@@ -61,7 +62,8 @@ def focus(state: StateDep, from_: Annotated[str | None, Query(alias="from")] = N
 @router.get("/explain/{kpi_id}", summary="The formula, the value and the records behind a figure")
 def explain(state: StateDep, kpi_id: str, from_: Annotated[str | None, Query(alias="from")] = None,
             to: str | None = None, where: Annotated[list[str] | None, Query()] = None,
-            limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+            limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+            offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
             lang: Literal["fr", "en"] = "fr") -> dict:
     filters = service.parse_where(where)
     ex = data.explain(state, kpi_id, start=from_, end=to, filters=filters, limit=limit, offset=offset)
@@ -131,8 +133,8 @@ def import_(state: StateDep, request: Request,
         if mapping is not None and mapping.filename:
             mapping_path = tmp / "mapping.yaml"
             readers.copy_upload(mapping.file, mapping_path, 1 << 20)
-        with state.lock:
-            report = import_path(state.ws, folder, format=format, mapping=mapping_path, skip_invalid=skip_invalid,
+        with state.writing() as ws:
+            report = import_path(ws, folder, format=format, mapping=mapping_path, skip_invalid=skip_invalid,
                                  dry_run=dry_run, date_order=date_order)
             data.after_write(state)
         if not dry_run:
@@ -147,7 +149,7 @@ def import_(state: StateDep, request: Request,
 
 @router.get("/settings", summary="The workspace settings")
 def get_settings(state: StateDep) -> dict:
-    return state.ws.settings.model_dump()
+    return data.settings(state).model_dump()
 
 
 @router.get("/dimensions/{dim}", summary="The values a dimension takes (for filters)")
@@ -161,8 +163,7 @@ def health(state: StateDep, request: Request) -> dict:
     user = user_of(request)
     if not (request.state.auth_via == "single" or (user is not None and user.role == "admin")):
         return {"ok": True}
-    with state.lock:
-        return {"ok": True, "counts": state.ws.row_counts()}
+    return {"ok": True, "counts": data.row_counts(state)}
 
 
 def _audit(request: Request, action: str, target: str, detail: str = "") -> None:

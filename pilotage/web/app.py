@@ -28,19 +28,29 @@ STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(__import__("plotly").__file__).parent / "package_data" / "plotly.min.js"
 
 
-def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> FastAPI:
+def create_app(url: str | None = None, ws: pilotage.Workspace | None = None,
+               allowed_hosts: tuple[str, ...] = ()) -> FastAPI:
+    """``allowed_hosts``: host names answered besides the loopback ones (see pilotage.web.security)."""
     ws = ws or pilotage.connect(url, create=True)
     app = FastAPI(title="Pilotage", version=pilotage.__version__,
                   description="Sales KPIs over your CRM data: the catalogue, KPI queries, drill-down, import.",
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.pilotage = State(ws)
     from pilotage.auth.web import install as install_auth
+    from pilotage.web.pagecache import PageCache
+    from pilotage.web.security import Security
 
+    # Starlette runs the last added outermost: the host check, then the login gate, then the page
+    # cache, so a stored page is only served to a caller the gate has let in (and keyed by their
+    # cookies and Authorization header)
+    app.add_middleware(PageCache)
     install_auth(app, ws, ws.db.url)  # sessions, tokens, CSRF, the request's user (pilotage/auth/web.py)
+    app.add_middleware(Security, hosts=allowed_hosts)
 
     @app.exception_handler(PilotageError)
     async def _pilotage_error(request: Request, exc: PilotageError):
-        status = 404 if isinstance(exc, UnknownKpi) else 409 if isinstance(exc, DatabaseLocked) else (
+        status = getattr(exc, "http_status", None) or (
+            404 if isinstance(exc, UnknownKpi) else 409 if isinstance(exc, DatabaseLocked) else
             422 if isinstance(exc, (InvalidCut, ImportRejected)) else 400)
         body = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, ImportRejected):

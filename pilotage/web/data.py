@@ -21,20 +21,30 @@ def _user():
     return current_user.get()
 
 
-def _scope(state: State, user) -> str:
-    if user is None:
-        return "all"
-    with state.lock:
-        return scope_key(user, state.ws)
+def _cached(state: State, name: str, compute, *, user=None, **params):
+    """``compute(ws)`` on a reader, from the cache when the same question was asked of the same data
+    by someone of the same scope.
+
+    The key holds the data version the reader's snapshot sees: an answer computed during an
+    import (old data) is never served after its commit, even when it is stored after the
+    cache was dropped; the cache is dropped whole when a newer version shows up (another
+    process may have imported, on PostgreSQL). It also holds the user's scope: an answer
+    computed for one scope is never served to another."""
+    with state.reader() as (ws, version):
+        if version > getattr(state, "version", -1):
+            state.cache.clear()
+            state.version = version
+        scope = "all" if user is None else scope_key(user, ws)
+        return state.cache.get_or_compute(name, lambda: compute(ws), version=version, scope=scope, **params)
 
 
-def _sync(state: State) -> None:
-    """Another process may have imported (PostgreSQL): drop the cache when the data version moved."""
-    with state.lock:
-        version = state.ws.data_version()
-    if getattr(state, "version", None) != version:
-        state.cache.clear()
-        state.version = version
+def current_version(state: State) -> int:
+    """The data version (a reader's snapshot), the results cache dropped when it moved."""
+    with state.reader() as (_, version):
+        if version > getattr(state, "version", -1):
+            state.cache.clear()
+            state.version = version
+        return version
 
 
 def _norm_filters(filters: dict | None) -> dict[str, list[str]]:
@@ -52,19 +62,16 @@ def _norm(v):
 
 def kpi(state: State, ids, *, grain=None, by=None, start=None, end=None, filters=None) -> pd.DataFrame:
     """KPI frame (see pilotage.engine.query.run), from the cache when the same question was asked."""
-    _sync(state)
     ids = [ids] if isinstance(ids, str) else list(ids)
     by = [b for part in ([by] if isinstance(by, str) else (by or [])) for b in part.split(",") if b]
     filters = _norm_filters(filters)
     user = _user()
 
-    def compute():
-        with state.lock:
-            return service.kpi_query(state.ws, ids, grain=grain, by=by, start=start, end=end, filters=filters,
-                                     user=user)
+    def compute(ws):
+        return service.kpi_query(ws, ids, grain=grain, by=by, start=start, end=end, filters=filters, user=user)
 
-    return state.cache.get_or_compute("kpi", compute, ids=ids, grain=grain, by=by, start=_norm(start),
-                                      end=_norm(end), filters=filters, scope=_scope(state, user))
+    return _cached(state, "kpi", compute, user=user, ids=ids, grain=grain, by=by, start=_norm(start),
+                   end=_norm(end), filters=filters)
 
 
 def kpi_records(state: State, ids, **cut) -> list[dict]:
@@ -74,44 +81,34 @@ def kpi_records(state: State, ids, **cut) -> list[dict]:
 
 def focus_cards(state: State, *, ids=None, start=None, end=None, filters=None, compare="previous",
                 to_date=None, today=None) -> list[dict]:
-    _sync(state)
     filters = _norm_filters(filters)
     user = _user()
 
-    def compute():
-        with state.lock:
-            return service.focus_cards(state.ws, ids=ids, start=start, end=end, filters=filters, compare=compare,
-                                       to_date=to_date, today=today, user=user)
+    def compute(ws):
+        return service.focus_cards(ws, ids=ids, start=start, end=end, filters=filters, compare=compare,
+                                   to_date=to_date, today=today, user=user)
 
-    return state.cache.get_or_compute("cards", compute, ids=ids, start=start, end=end, filters=filters,
-                                      compare=compare, to_date=to_date, today=today, scope=_scope(state, user))
+    return _cached(state, "cards", compute, user=user, ids=ids, start=start, end=end, filters=filters,
+                   compare=compare, to_date=to_date, today=today)
 
 
 def reference(state: State, today):
     """Where "now" is for the period presets (today, or the data's last day): :mod:`pilotage.periods`."""
     from pilotage import periods as HP
 
-    _sync(state)
-
-    def compute():
-        with state.lock:
-            return HP.reference(state.ws, today)
-
-    return state.cache.get_or_compute("reference", compute, today=today)
+    return _cached(state, "reference", lambda ws: HP.reference(ws, today), today=today)
 
 
 def explain(state: State, kpi_id: str, *, start=None, end=None, filters=None, limit=100, offset=0) -> dict:
-    _sync(state)
     filters = _norm_filters(filters)
     user = _user()
 
-    def compute():
-        with state.lock:
-            return service.explain(state.ws, kpi_id, start=start, end=end, filters=filters, limit=limit,
-                                   offset=offset, user=user)
+    def compute(ws):
+        return service.explain(ws, kpi_id, start=start, end=end, filters=filters, limit=limit, offset=offset,
+                               user=user)
 
-    return state.cache.get_or_compute("explain", compute, kpi_id=kpi_id, start=start, end=end,
-                                      filters=filters, limit=limit, offset=offset, scope=_scope(state, user))
+    return _cached(state, "explain", compute, user=user, kpi_id=kpi_id, start=start, end=end,
+                   filters=filters, limit=limit, offset=offset)
 
 
 def catalogue(lang: str) -> list[dict]:
@@ -119,27 +116,24 @@ def catalogue(lang: str) -> list[dict]:
 
 
 def settings(state: State):
-    return state.ws.settings
+    with state.reader() as (ws, _):
+        return ws.settings
+
+
+def row_counts(state: State) -> dict[str, int]:
+    with state.reader() as (ws, _):
+        return ws.row_counts()
 
 
 def dimension_values(state: State, dim: str) -> list[tuple[str, str]]:
     """(id, label) choices for a filter: reps and teams by name, other dimensions by value."""
     user = _user()
-
-    def compute():
-        with state.lock:
-            return service.dimension_values(state.ws, dim, user=user)
-
-    return state.cache.get_or_compute("dim", compute, dim=dim, scope=_scope(state, user))
+    return _cached(state, "dim", lambda ws: service.dimension_values(ws, dim, user=user), user=user, dim=dim)
 
 
 def stages(state: State) -> list[dict]:
     """Each pipeline's stages in their order (for funnels)."""
-    def compute():
-        with state.lock:
-            return service.stages(state.ws)
-
-    return state.cache.get_or_compute("stages", compute)
+    return _cached(state, "stages", service.stages)
 
 
 def after_write(state: State) -> None:

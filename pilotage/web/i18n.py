@@ -234,6 +234,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "error.back": {"fr": "Retour à la vue d'ensemble", "en": "Back to the overview"},
     "error.bad_date": {"fr": "{what} : « {value} » n'est pas une date (attendu AAAA-MM-JJ)",
                        "en": "{what}: {value!r} is not a date (expected YYYY-MM-DD)"},
+    "error.date_range": {"fr": "{what} : {value} est hors des dates que Pilotage traite ({min} à {max})",
+                        "en": "{what}: {value} is outside the dates Pilotage handles ({min} to {max})"},
     "error.empty_range": {"fr": "La période est vide : la fin ({end}) doit être après le début ({start}).",
                           "en": "The range is empty: the end ({end}) must be after the start ({start})."},
     "error.bad_choice": {"fr": "{what} : « {value} » n'est pas un choix possible ({choices})",

@@ -9,7 +9,7 @@ from pilotage.store.database import resolve_url
 
 
 def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", allowed_hosts: tuple[str, ...] = ()) -> None:
     import uvicorn
 
     import pilotage
@@ -35,17 +35,20 @@ def serve(url: str | None = None, host: str = "127.0.0.1", port: int = 8000, wor
 
     secret_key(url)  # made once here, before any worker starts, so they all share it
     print(f"Pilotage: http://{host}:{port}  (database {url}; {mode}; stop with Ctrl+C)", flush=True)
+    if host not in ("0.0.0.0", "::", ""):  # the address it was bound to is a name it answers to
+        allowed_hosts = (*allowed_hosts, host)
     if workers > 1:  # PostgreSQL: sessions, throttling and the cache's data version live in the database
         ws.close()
         import os
 
         os.environ["PILOTAGE_DATABASE_URL"] = url
+        os.environ["PILOTAGE_ALLOWED_HOSTS"] = ",".join(allowed_hosts)  # the workers' host check
         # a worker answers the supervisor's health check only once its app is built (pandas, ibis,
         # the database): allow a slow start on a busy machine instead of restarting it in a loop
         uvicorn.run("pilotage.web.server:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, timeout_worker_healthcheck=120)
         return
-    app = create_app(ws=ws)
+    app = create_app(ws=ws, allowed_hosts=allowed_hosts)
     threading.Thread(target=_warm_up, args=(app,), daemon=True).start()
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
@@ -72,9 +75,12 @@ def check_access(ws, host: str) -> str:
 
 def app_from_env():
     """One worker's app (uvicorn --workers imports this by name in each process)."""
+    import os
+
     from pilotage.web.app import create_app
 
-    return create_app(resolve_url(None))
+    hosts = tuple(h for h in os.environ.get("PILOTAGE_ALLOWED_HOSTS", "").split(",") if h)
+    return create_app(resolve_url(None), allowed_hosts=hosts)
 
 
 def _warm_up(app) -> None:

@@ -1,0 +1,92 @@
+"""Rendered pages kept by their request and the data version: a warm page is a copy, not a render.
+
+Measured under load (bench/bench_load.py), a warm page was not waiting on the database
+(its figures come from the results cache) but on building its charts and HTML in Python:
+about 0.2 s of one core per page, under the interpreter lock, so 50 users queued behind
+each other. A page is a function of its URL, the caller's cookies (language, login), the
+day (``today`` defaults to it) and the data; with the data version in the key, a stored
+page is never served after an import's commit.
+
+Keep this middleware inside any login middleware (added to the app before it), so a
+page is only ever served after the visitor's checks. Stored only: ``GET`` of an HTML page,
+answered 200, without ``Set-Cookie`` (a response that sets a cookie belongs to one
+visitor) nor ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+
+SKIP = ("/api/", "/static/", "/docs")
+MAX_PAGES = 128
+MAX_BYTES = 2 << 20  # a page larger than this is not kept
+
+
+class PageCache:
+    def __init__(self, app, size: int = MAX_PAGES):
+        self.app = app
+        self.size = size
+        self._pages: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._version = None
+
+    def _key(self, scope, version: int) -> tuple:
+        cookie = b"\n".join(v for k, v in scope.get("headers", []) if k in (b"cookie", b"authorization"))
+        return (scope["path"], scope.get("query_string", b""), cookie, dt.date.today(), version)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(SKIP) or (
+                scope["path"].endswith((".csv", ".json", ".js", ".css", ".png", ".ico"))):
+            return await self.app(scope, receive, send)
+        import anyio
+
+        from pilotage.web import data
+
+        state = scope["app"].state.pilotage
+        version = await anyio.to_thread.run_sync(data.current_version, state)  # another process may have imported
+        if version != self._version:
+            self.clear()
+            self._version = version
+        key = self._key(scope, version)
+        with self._lock:
+            hit = self._pages.get(key)
+            if hit is not None:
+                self._pages.move_to_end(key)
+        if hit is not None:
+            status, headers, body = hit
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def keep(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body") and _storable(start) and self._version == version:
+                    body = b"".join(chunks)
+                    if len(body) <= MAX_BYTES:
+                        with self._lock:
+                            self._pages[key] = (start["status"], list(start.get("headers", [])), body)
+                            while len(self._pages) > self.size:
+                                self._pages.popitem(last=False)
+            await send(message)
+
+        await self.app(scope, receive, keep)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+def _storable(start: dict) -> bool:
+    if start.get("status") != 200:
+        return False
+    headers = {k.lower(): v for k, v in start.get("headers", [])}
+    if b"set-cookie" in headers or b"no-store" in headers.get(b"cache-control", b""):
+        return False
+    return headers.get(b"content-type", b"").startswith(b"text/html")
