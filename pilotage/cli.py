@@ -18,8 +18,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import pilotage
-from pilotage import service
-from pilotage.catalogue.facts import FACTS
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.errors import ImportRejected, PilotageError
 from pilotage.exports import safe_cell
@@ -66,6 +64,22 @@ err = Console(stderr=True)
 DbOpt = Annotated[str | None, typer.Option("--db", help="DuckDB file or postgresql:// URL "
                                               "(default: $PILOTAGE_DATABASE_URL or ./pilotage.duckdb); "
                                               "read-only: parquet:DIR or spark://local[2]?parquet=DIR")]
+
+
+class _LazyModule:
+    """A module imported on first attribute use: `pilotage --help` and every command's start
+    must not pay for pandas, Ibis and DuckDB (about 1 s) when they do not need them."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+        return getattr(importlib.import_module(self._name), attr)
+
+
+service = _LazyModule("pilotage.service")
+
 LangOpt = Annotated[str | None, typer.Option("--lang", help="fr or en (default: the workspace locale)")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", help="write a file a spreadsheet opens (--format csv: ';' and French headers in "
@@ -234,6 +248,7 @@ def explain(kpi_id: Annotated[str, typer.Argument(help="a KPI id")],
                   + (f" with {s['anchor']} in the period" if s["anchor"] else "")
                   + (f" (first {len(s['rows'])})" if s["total"] > len(s["rows"]) else ""))
         t = Table()
+        from pilotage.catalogue.facts import FACTS
         shown = FACTS[s["fact"]].show
         cols = [c for c in shown if c in s["rows"].columns] or list(s["rows"].columns)[:8]
         for c in cols:

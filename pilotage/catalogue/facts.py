@@ -38,6 +38,9 @@ class Fact:
     periodic: bool = False
     doc: str = ""
     show: tuple[str, ...] = ()  # the columns a person reads first when checking a figure
+    # few rows from much work (learned probabilities, per-quota results): the engine keeps it as a
+    # temporary table per state of the data; other facts are read from the base tables by every query
+    materialize: bool = False
 
 
 FACTS: dict[str, Fact] = {}
@@ -52,10 +55,10 @@ WARNING_FLAGS = {
 }
 
 
-def fact(name: str, dims, requires, periodic: bool = False, show=()):
+def fact(name: str, dims, requires, periodic: bool = False, show=(), materialize: bool = False):
     def register(fn):
         FACTS[name] = Fact(name, tuple(dims), fn, tuple(requires), periodic, (fn.__doc__ or "").strip(),
-                           tuple(show))
+                           tuple(show), materialize)
         return fn
     return register
 
@@ -188,22 +191,34 @@ def stage_trials(ctx):
     return j.mutate(advanced=j.reached >= j.t_pos + 1).drop("opp", "t_pipeline")
 
 
-@fact("stage_probabilities", ("pipeline", "stage"), ["opportunities", "stages"])
+@fact("stage_probabilities", ("pipeline", "stage"), ["opportunities", "stages"], materialize=True)
 def stage_probabilities(ctx):
-    """Win probability per stage: of the closed opportunities that reached it, the share won."""
-    trials = ctx.fact("stage_trials")
-    st = ctx.t("stages")
-    closed = trials.filter(trials.status != "open").group_by(["pipeline", "stage"]).aggregate(
-        won=(_.status == "won").sum(), closed=_.count())
+    """Win probability per stage: of the closed opportunities that reached it, the share won.
+
+    One grouped pass, not one row per opportunity and stage: closed opportunities are counted
+    per (pipeline, highest position reached r), then for each stage s (but the last)
+    P(won | reached s) = Σ_{r ≥ pos(s)} won_r / Σ_{r ≥ pos(s)} closed_r, the same counts as
+    ``stage_trials`` filtered on closed deals.
+    """
+    o, st = ctx.t("opportunities"), ctx.t("stages")
+    reached = _reached(ctx)
+    closed_o = o.filter(o.status != "open").select(h_opp=o.opportunity_id, h_pipeline=o.pipeline,
+                                                  h_won=ibis.cases((o.status == "won", 1), else_=0))
+    hist = closed_o.join(reached, closed_o.h_opp == reached.opp).group_by(["h_pipeline", "reached"]) \
+        .aggregate(h_won_n=_.h_won.sum(), h_n=_.count())
+    last = st.group_by(l_pipeline=st.pipeline).aggregate(last_pos=st.position.max())
+    steps = st.join(last, st.pipeline == last.l_pipeline).filter(_.position < _.last_pos) \
+        .select(t_pipeline=_.pipeline, t_stage=_.stage, t_pos=_.position)
+    closed = steps.join(hist, [steps.t_pipeline == hist.h_pipeline, hist.reached >= steps.t_pos]) \
+        .group_by(pipeline=_.t_pipeline, stage=_.t_stage).aggregate(won=_.h_won_n.sum(), closed=_.h_n.sum())
     # the last stage of a pipeline has no trial: its learned probability is its won share
-    o = ctx.t("opportunities")
     at_last = o.filter(o.status != "open").group_by(["pipeline", "stage"]).aggregate(
         won2=(_.status == "won").sum(), closed2=_.count())
     j = st.left_join(closed, [st.pipeline == closed.pipeline, st.stage == closed.stage]) \
         .left_join(at_last, [st.pipeline == at_last.pipeline, st.stage == at_last.stage])
-    won = ibis.coalesce(j.won, j.won2)
-    n = ibis.coalesce(j.closed, j.closed2)
-    learned = ibis.cases((n > 0, won.cast("float64") / n), else_=ibis.null("float64"))
+    won = ibis.coalesce(j.won, j.won2).cast("float64")
+    n = ibis.coalesce(j.closed, j.closed2).cast("float64")
+    learned = ibis.cases((n > 0, won / n), else_=ibis.null("float64"))
     return j.select(pipeline=j.pipeline, stage=j.stage,
                     probability=ibis.coalesce(learned, j.default_probability))
 
@@ -319,7 +334,7 @@ def lifespans(ctx):
     return j.drop("account_key")
 
 
-@fact("quotas", REP_DIMS, ["quotas"],
+@fact("quotas", REP_DIMS, ["quotas"], materialize=True,
       show=("quota_id", "rep", "metric", "period_start", "target", "achieved", "remaining"))
 def quotas(ctx):
     """Rep quotas with the value their metric reached over the quota's own period.

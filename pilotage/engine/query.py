@@ -170,10 +170,13 @@ class Context:
         self._rows: dict[str, bool] = shared["rows"]
         self._materialized: dict[str, ibis.Table] = shared["facts"]
         self._fact_warnings: dict[str, list[str]] = shared.setdefault("fact_warnings", {})
+        self._tables: dict[str, ibis.Table] = shared.setdefault("tables", {})
         self.warnings: list[str] = []
 
     def t(self, name: str) -> ibis.Table:
-        return self.db.table(name)
+        if name not in self._tables:  # Ibis reads the table's schema from the database each time
+            self._tables[name] = self.db.table(name)
+        return self._tables[name]
 
     def has_rows(self, name: str) -> bool:
         if name not in self._rows:
@@ -188,12 +191,15 @@ class Context:
         return True
 
     def fact(self, name: str) -> ibis.Table:
-        """The fact's table. Event facts do not depend on the cut: they are computed once per
-        state of the database into a temporary table (dropped on the next write)."""
+        """The fact's table expression, read from the base tables by each query that uses it
+        (DuckDB joins and filters the base tables faster than it writes and reads back a
+        temporary copy, and holds no copy in memory). A fact declared ``materialize`` (few rows
+        from much work) is computed once per state of the database into a temporary table
+        (dropped on the next write)."""
         if name in self._facts:
             return self._facts[name]
         f = F.FACTS[name]
-        if f.periodic:
+        if f.periodic or not f.materialize:
             self._facts[name] = f.build(self)
         else:
             if name not in self._materialized:
