@@ -513,6 +513,11 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
         out.print(f"{k} = {v}")
 
 
+from pilotage.commands import goals as _goals  # noqa: E402 - sub-commands register after the app exists
+
+app.add_typer(_goals.app, name="goals")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
