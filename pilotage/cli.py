@@ -513,9 +513,11 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
         out.print(f"{k} = {v}")
 
 
-from pilotage.commands import goals as _goals  # noqa: E402 - sub-commands register after the app exists
+from pilotage.commands import challenges as _challenges  # noqa: E402 - sub-commands register after the app exists
+from pilotage.commands import goals as _goals  # noqa: E402
 
 app.add_typer(_goals.app, name="goals")
+app.add_typer(_challenges.app, name="challenges")
 
 
 def main() -> None:

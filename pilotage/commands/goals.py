@@ -119,3 +119,59 @@ def progress(period: PeriodOpt = None, rep: RepOpt = None, team: TeamOpt = None,
     con.print(t)
     if not rows:
         con.print("no goal in this selection (default: the goals running today; try --period all)")
+
+
+@app.command()
+def suggest(period: Annotated[str | None, typer.Option("--period", help="the period to suggest quotas for "
+                                                            "(default: the next fiscal quarter)")] = None,
+            kpi: Annotated[str, typer.Option("--kpi", help="an additive KPI (revenue, deals_won...)")] = "revenue",
+            percentile: Annotated[float, typer.Option("--percentile", help="of the rep's forecast: "
+                                                           "0.45 = met 55 % of the time")] = 0.45,
+            company_target: Annotated[float | None, typer.Option("--company-target", help="spread over reps in "
+                                                                  "proportion to their suggestions")] = None,
+            backtest: Annotated[bool, typer.Option("--backtest", help="replay past periods instead")] = False,
+            periods: Annotated[int, typer.Option("--periods", help="backtest: how many past periods")] = 4,
+            format: FormatOpt = "table", db: DbOpt = None):
+    """Suggested personal quotas from each rep's history (trend, seasonality, ramp-up), with reasons;
+    --backtest scores them on past periods beside "last year + 10 %"."""
+    from pilotage.goals import suggest as SG
+
+    _check_format(format)
+    ws = _open(db, read_only=True)
+    try:
+        if backtest:
+            st = ws.settings
+            grain = "quarter"
+            if period:
+                from pilotage.goals import periods as GP
+
+                _, s, e = GP.parse(period, st.fiscal_year_start, st.week_start)
+                grain = SG._grain(s, e)
+            res = SG.backtest(ws, kpi=kpi, grain=grain, periods=periods, percentile=percentile)
+        else:
+            res = SG.suggest(ws, period, kpi=kpi, percentile=percentile, company_target=company_target)
+    finally:
+        ws.close()
+    if format == "json":
+        print(json.dumps(res, ensure_ascii=False, default=str, indent=1))
+        return
+    from rich.table import Table
+
+    con = _console()
+    if backtest:
+        t = Table("period", "reps", "met (suggested)", "±20 % (suggested)", "met (last year + 10 %)",
+                  "±20 % (last year + 10 %)")
+        for r in [*res["periods"], {"period": "overall", **res["overall"]}]:
+            a, b = r["suggested"], r["last_year_plus_10"]
+            t.add_row(r["period"], str(a["reps"]), _pct(a["met_share"]), _pct(a["within_20_share"]),
+                      _pct(b["met_share"]), _pct(b["within_20_share"]))
+        con.print(t)
+        con.print(f"aim: {res['aim']}")
+        return
+    t = Table("rep", "suggested", *(["allocated"] if company_target is not None else []), "why")
+    for r in res["reps"]:
+        t.add_row(f"{r['name']} ({r['rep_id']})", _num(r["suggested"]),
+                  *([_num(r.get("allocated"))] if company_target is not None else []), "; ".join(r["reasons"]))
+    con.print(f"{res['kpi']} quotas suggested for {res['period']} ({res['period_start']}..{res['period_end']}), "
+              f"total {_num(res['total_suggested'])}")
+    con.print(t)
