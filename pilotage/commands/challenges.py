@@ -89,6 +89,11 @@ def list_(as_of: AsOf = None, format: FormatOpt = "table", db: DbOpt = None):
     _console().print(t)
 
 
+def _reward(w: dict) -> str:
+    amount = f" {_num(w['amount'])}" if w["amount"] else ""
+    return f"{w['kind']}{amount}" + (f" ({w['description']})" if w["description"] else "")
+
+
 def _print(c: dict) -> None:
     from rich.table import Table
 
@@ -96,8 +101,7 @@ def _print(c: dict) -> None:
     con.print(f"[bold]{c['name']}[/] — {c['kpi']}, {c['start']}..{c['end']} (excl.), {c['status']}")
     t = Table("rank", "name", "score", "points", "badge", "rewards")
     for r in c["leaderboard"]:
-        rewards = ", ".join(f"{w['kind']}{' ' + _num(w['amount']) if w['amount'] else ''}"
-                            f"{' (' + w['description'] + ')' if w['description'] else ''}" for w in r.get("rewards", []))
+        rewards = ", ".join(_reward(w) for w in r.get("rewards", []))
         rank = "—" if r["rank"] is None else f"{r['rank']}{'=' if r.get('tied') else ''}"
         t.add_row(rank, r["name"] or "", _num(r["score"]), str(r.get("points", "")), r.get("badge") or "",
                   rewards)

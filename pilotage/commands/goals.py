@@ -175,3 +175,31 @@ def suggest(period: Annotated[str | None, typer.Option("--period", help="the per
     con.print(f"{res['kpi']} quotas suggested for {res['period']} ({res['period_start']}..{res['period_end']}), "
               f"total {_num(res['total_suggested'])}")
     con.print(t)
+
+
+@app.command()
+def team(period: PeriodOpt = None, team: TeamOpt = None,
+         kpi: Annotated[str, typer.Option("--kpi")] = "revenue", as_of: AsOfOpt = None,
+         format: FormatOpt = "table", db: DbOpt = None):
+    """The team's quota picture: share of reps at quota (< 60 % warned), distribution, quality signals."""
+    from pilotage.goals import service
+
+    _check_format(format)
+    ws = _open(db, read_only=True)
+    try:
+        p = service.team_picture(ws, period=period, team=team, kpi=kpi, as_of=as_of)
+    finally:
+        ws.close()
+    if format == "json":
+        print(json.dumps(p, ensure_ascii=False, indent=1))
+        return
+    con = _console()
+    con.print(f"{p['reps_at_quota']} of {p['reps']} reps at quota ({_pct(p['share_at_quota'])}); "
+              f"within ±20 % of target: {_pct(p['within_20_share'])}")
+    for b in p["distribution"]:
+        con.print(f"  {b['bucket']:>10}  {'█' * b['reps']} {b['reps']}")
+    for s in p["signals"]:
+        con.print(f"[yellow]⚠ {s}[/]")
+    if p["at_risk"]:
+        con.print("at risk or behind: " + ", ".join(f"{r['owner_name'] or r['owner_id']} ({_pct(r['attainment'])}, "
+                                                     f"pace {_num(r['pace_value'])})" for r in p["at_risk"]))

@@ -361,3 +361,41 @@ def check_milestones(ws, as_of=None) -> list[dict]:
             not S.rows(ws.db, f"SELECT 1 AS x FROM {ws.db.q('quotas')} LIMIT 1"):
         return []
     return notify.check(ws, progress(ws, as_of=as_of))
+
+
+BUCKETS = ((0.0, 0.5, "< 50 %"), (0.5, 0.8, "50-80 %"), (0.8, 1.0, "80-100 %"), (1.0, 1.2, "100-120 %"),
+           (1.2, math.inf, "≥ 120 %"))
+HEALTHY = (0.5, 0.7)  # share of reps at or above quota a sales-ops lead calls healthy
+WARN_BELOW = 0.6  # under this share of reps at quota, quotas are likely too ambitious
+
+
+def team_picture(ws, *, period: str | None = None, team: str | None = None, kpi: str = "revenue",
+                 as_of=None, user=None) -> dict:
+    """The team's quota picture over the reps' goals on ``kpi`` in ``period``: share at quota (with the
+    < 60 % warning), the attainment distribution, quota-quality signals (healthy when 50-70 % of reps are
+    at or above quota; the share within ±20 % of their target). One goal per rep and period: a goal set
+    in the app wins over an imported quota."""
+    rows = [r for r in progress(ws, period=period, team=team, as_of=as_of, user=user)
+            if r["kpi"] == kpi and r["owner_type"] == "rep" and r["attainment"] is not None]
+    best: dict[tuple, dict] = {}
+    for r in rows:
+        key = (r["owner_id"], r["period_start"], r["period_end"])
+        if key not in best or (best[key]["source"] == "quota" and r["source"] == "set"):
+            best[key] = r
+    rows = sorted(best.values(), key=lambda r: (r["period_start"], -(r["attainment"] or 0)))
+    n = len(rows)
+    at = sum(1 for r in rows if r["attainment"] >= 1)
+    within = sum(1 for r in rows if abs(r["attainment"] - 1) <= 0.2)
+    share = at / n if n else None
+    dist = [{"bucket": label, "reps": sum(1 for r in rows if lo <= r["attainment"] < hi)} for lo, hi, label in BUCKETS]
+    signals = []
+    if share is not None and share < WARN_BELOW:
+        signals.append(f"only {share:.0%} of reps at quota (under {WARN_BELOW:.0%}): quotas are likely too ambitious")
+    if share is not None and not HEALTHY[0] <= share <= HEALTHY[1]:
+        signals.append(f"{share:.0%} at or above quota: outside the healthy {HEALTHY[0]:.0%}-{HEALTHY[1]:.0%} band"
+                       + (" (quotas likely too easy)" if share > HEALTHY[1] else ""))
+    return {"kpi": kpi, "period": period, "team": team, "reps": n, "reps_at_quota": at, "share_at_quota": share,
+            "warning": share is not None and share < WARN_BELOW, "healthy": None if share is None else
+            HEALTHY[0] <= share <= HEALTHY[1], "within_20_share": within / n if n else None,
+            "distribution": dist, "signals": signals,
+            "at_risk": [r for r in rows if r["status"] in ("at_risk", "behind")], "goals": rows}

@@ -166,3 +166,21 @@ def test_cli_contract(duck, tmp_path):
     bad = cli("set", "--kpi", "revenue", "--period", "2025-13", "--target", "1")
     assert bad.returncode == 2 and "expected a fiscal year, quarter, month or ISO week" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_team_quota_picture(duck):
+    load(duck)
+    G.set_goal(duck, "revenue", "2025-03", 20000, rep="r1")
+    G.set_goal(duck, "revenue", "2025-03", 1000, rep="r2")  # set in the app: wins over r2's imported quota
+    p = G.team_picture(duck, period="2025-03", team="t1", as_of="2025-04-01")
+    # r1 6000 / 20000 = 30 %; r2 1500 / 1000 = 150 % -> 1 of 2 at quota = 50 %: under 60 % (warned), in the
+    # healthy 50-70 % band; within ±20 % of target: neither
+    assert (p["reps"], p["reps_at_quota"], p["share_at_quota"], p["warning"], p["healthy"]) == (2, 1, 0.5, True, True)
+    assert p["within_20_share"] == 0
+    assert {b["bucket"]: b["reps"] for b in p["distribution"]} == \
+        {"< 50 %": 1, "50-80 %": 0, "80-100 %": 0, "100-120 %": 0, "≥ 120 %": 1}
+    assert [r["owner_id"] for r in p["at_risk"]] == []  # March is over: met / missed, not at risk
+    assert "quotas are likely too ambitious" in p["signals"][0]
+    # the imported quota alone (r2 3000): the engine's own share of reps at quota agrees (1500 < 3000: 0 of 1)
+    kpi = duck.kpi("reps_at_quota_share", start="2025-03-01", end="2025-04-01")
+    assert float(kpi["reps_at_quota_share"][0]) == 0.0
