@@ -73,5 +73,6 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.include_router(api.router)
+    app.include_router(__import__("pilotage.web.api_goals", fromlist=["router"]).router)  # goals, challenges
     app.include_router(pages.router)
     return app
