@@ -13,7 +13,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from pilotage.web.app import StateDep
+from pilotage.web.state import StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["goals"])
 
