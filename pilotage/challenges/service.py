@@ -249,6 +249,8 @@ def _summary(c: dict, today: dt.date) -> dict:
     status = c["status"]
     if status == "running" and today < c["start_date"]:
         status = "upcoming"
+    elif status == "running" and today >= c["end_date"]:
+        status = "ended"  # frozen at the next import or reading with write access
     return {"challenge_id": c["challenge_id"], "name": c["name"], "kpi": c["kpi"], "mode": c["mode"],
             "rule": c["rule"], "threshold": c["threshold"], "start": c["start_date"].isoformat(),
             "end": c["end_date"].isoformat(), "status": status, "budget": c["budget"],

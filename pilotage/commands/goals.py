@@ -72,7 +72,10 @@ def set_(kpi: Annotated[str, typer.Option("--kpi", help="a KPI id (see `pilotage
         return
     who = f"{g['owner_type']} {g['owner_id']}" if g["owner_id"] else "the company"
     verb = "changed" if g["replaced"] else "set"
-    _console().print(f"goal {g['goal_id']} {verb}: {kpi} ≥ {_num(target)} for {who} over {g['period']} "
+    from pilotage.catalogue.kpis import BY_ID
+
+    sign = "≤" if BY_ID[kpi].better == "down" else "≥"
+    _console().print(f"goal {g['goal_id']} {verb}: {kpi} {sign} {_num(target)} for {who} over {g['period']} "
                      f"({g['period_start']}..{g['period_end']})")
 
 

@@ -94,7 +94,7 @@ def suggest_from(table, reps: dict, start: dt.date, end: dt.date, grain: str, fy
     out, ramping = [], []
     for rep_id, info in reps.items():
         hired = info.get("hired_on")
-        values = table.loc[rep_id].to_numpy(dtype=float) if rep_id in table.index else np.array([])
+        values = table.loc[rep_id].to_numpy(dtype=float) if rep_id in table.index else np.zeros(len(labels))
         since = [i for i, lab in enumerate(labels) if hired is None or lab >= P.floor(hired, grain, fy)]
         vals = values[since] if len(values) else values
         labs = [labels[i] for i in since]

@@ -71,7 +71,8 @@ def test_ties_points_badges_rewards_then_frozen(ws):
 
 def test_live_leaderboard_follows_imports_and_lower_is_better(duck):
     load(duck)
-    c = C.create(duck, name="Cycle", kpi="sales_cycle_days", start="2025-03-01", end="2025-04-01",
+    # it ends long after the real today, so the import below does not freeze it (an ended challenge would be)
+    c = C.create(duck, name="Cycle", kpi="sales_cycle_days", start="2025-03-01", end="2100-01-01",
                  participants=["r1", "r2"])
     # r1's cycles 10, 13, 16 days: mean 13; r2's 03-03 − 02-20 = 11 days: lower is better -> r2 first
     board = C.get(duck, c["challenge_id"], today=dt.date(2025, 3, 10))["leaderboard"]
