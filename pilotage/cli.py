@@ -554,6 +554,12 @@ from pilotage.commands.doctor import app as _doctor  # noqa: E402 - a command gr
 
 app.add_typer(_doctor, name="doctor")
 
+from pilotage.commands import challenges as _challenges  # noqa: E402 - sub-commands register after the app exists
+from pilotage.commands import goals as _goals  # noqa: E402
+
+app.add_typer(_goals.app, name="goals")
+app.add_typer(_challenges.app, name="challenges")
+
 
 def main() -> None:
     try:

@@ -80,9 +80,14 @@ class Workspace:
 
     def _import(self, raws, *, dry_run: bool = False, progress=None) -> canonical.ImportReport:
         self.db.refuse_writes("import")
+        from pilotage.goals import hooks
+
+        if not dry_run:
+            hooks.before_import(self)  # challenges that ended are frozen before new data can change them
         report = canonical.import_tables(self.db, raws, self.settings, dry_run=dry_run, progress=progress)
         if not dry_run:
             self._changed()
+            hooks.after_import(self)  # goal milestones reached with the new data
         return report
 
     def _changed(self) -> None:

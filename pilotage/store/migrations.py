@@ -63,9 +63,47 @@ def _v2(db: Database) -> None:
         db.execute(f"CREATE TABLE IF NOT EXISTS {db.q(name)} ({cols})")
 
 
+_V3_TABLES = {
+    # a goal on a catalogue KPI for a rep, a team or the company (owner_id NULL) over one fiscal period
+    "goals": "goal_id VARCHAR PRIMARY KEY, kpi VARCHAR NOT NULL, owner_type VARCHAR NOT NULL, owner_id VARCHAR, "
+             "period VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL, target FLOAT8 NOT NULL, "
+             "created_at TIMESTAMP NOT NULL, created_by VARCHAR",
+    # milestones (50, 90, 100 %) already announced, so each is announced once
+    "goal_milestones": "goal_id VARCHAR NOT NULL, milestone INTEGER NOT NULL, reached_at TIMESTAMP NOT NULL, "
+                       "PRIMARY KEY (goal_id, milestone)",
+    "notifications": "notification_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, recipient_rep VARCHAR, "
+                     "recipient_email VARCHAR, kind VARCHAR NOT NULL, subject VARCHAR NOT NULL, body VARCHAR NOT NULL, "
+                     "goal_id VARCHAR, emailed BOOLEAN NOT NULL, read_at TIMESTAMP",
+    "smtp_settings": "key VARCHAR PRIMARY KEY, value VARCHAR",
+    "challenges": "challenge_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, kpi VARCHAR NOT NULL, "
+                  "mode VARCHAR NOT NULL, rule VARCHAR NOT NULL, threshold FLOAT8, start_date DATE NOT NULL, "
+                  "end_date DATE NOT NULL, rank_points VARCHAR NOT NULL, threshold_points INTEGER NOT NULL, "
+                  "budget FLOAT8, status VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, created_by VARCHAR, "
+                  "frozen_at TIMESTAMP",
+    "challenge_participants": "challenge_id VARCHAR NOT NULL, participant_id VARCHAR NOT NULL, "
+                              "PRIMARY KEY (challenge_id, participant_id)",
+    "challenge_rewards": "challenge_id VARCHAR NOT NULL, position INTEGER NOT NULL, kind VARCHAR NOT NULL, "
+                         "description VARCHAR, amount FLOAT8, PRIMARY KEY (challenge_id, position, kind)",
+    # the leaderboard as it stood when the challenge ended: later imports change nothing
+    "challenge_results": "challenge_id VARCHAR NOT NULL, participant_id VARCHAR NOT NULL, name VARCHAR, "
+                         "score FLOAT8, rank INTEGER, points INTEGER NOT NULL, badge VARCHAR, "
+                         "threshold_met BOOLEAN, PRIMARY KEY (challenge_id, participant_id)",
+    "reward_ledger": "entry_id VARCHAR PRIMARY KEY, challenge_id VARCHAR NOT NULL, participant_id VARCHAR NOT NULL, "
+                     "kind VARCHAR NOT NULL, description VARCHAR, amount FLOAT8, rank INTEGER, score FLOAT8, "
+                     "awarded_at TIMESTAMP NOT NULL",
+}
+
+
+def _v3(db: Database) -> None:
+    """Goals, notifications, SMTP settings, sales challenges, their frozen results and the reward ledger."""
+    for name, cols in _V3_TABLES.items():
+        db.execute(f"CREATE TABLE {db.q(name)} ({cols})")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "canonical tables and workspace settings", _v1),
     (2, "users, teams' parents, tokens, sessions, login throttling, audit log", _v2),
+    (3, "goals, notifications, challenges, results and reward ledger", _v3),
 ]
 LATEST = MIGRATIONS[-1][0]
 
