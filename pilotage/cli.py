@@ -513,6 +513,11 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
         out.print(f"{k} = {v}")
 
 
+from pilotage.commands import clv as _clv  # noqa: E402  (a typer sub-app; heavy imports inside its functions)
+
+app.add_typer(_clv.app, name="clv")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 import pilotage
 from pilotage.errors import DatabaseLocked, ImportRejected, InvalidCut, PilotageError, UnknownKpi
-from pilotage.web import api, pages
+from pilotage.web import api, api_forecast, pages
 from pilotage.web.state import State, StateDep, get_state
 
 __all__ = ["State", "StateDep", "create_app", "get_state"]  # State and StateDep live in web/state.py
@@ -73,5 +73,6 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.include_router(api.router)
+    app.include_router(api_forecast.router)
     app.include_router(pages.router)
     return app
