@@ -515,7 +515,11 @@ def settings(set_: Annotated[list[str] | None, typer.Option("--set", help="key=v
 
 from pilotage.commands import clv as _clv  # noqa: E402  (a typer sub-app; heavy imports inside its functions)
 
+from pilotage.commands import forecast as _forecast  # noqa: E402
+
 app.add_typer(_clv.app, name="clv")
+app.add_typer(_forecast.app, name="forecast")
+app.command("deals")(_forecast.deals)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ seconds): other requests are not held up. Results are cached until the data chan
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -49,3 +49,59 @@ def clv_customers(state: StateDep, until: Annotated[str | None, Query(descriptio
         "clv_customers", lambda: clv.customers(None, until, horizon, discount, tx=_orders(state)),
         until=until, horizon=horizon, discount=discount)
     return clv.by_segment(rows) if by_segment else rows
+
+
+@router.get("/forecast/revenue", summary="Monthly revenue forecast with intervals and backtest "
+                                         "(the `pilotage forecast revenue --format json` shape)")
+def forecast_revenue(state: StateDep, months: Annotated[int, Query(ge=1, le=36)] = 6,
+                     until: Annotated[str | None, Query(description="history ends before this date")] = None) -> dict:
+    from pilotage.forecast import revenue
+
+    _sync(state)
+
+    def compute():
+        with state.lock:
+            hist = revenue.monthly_revenue(state.ws, until)
+        return revenue.forecast_series(hist, months)
+
+    return state.cache.get_or_compute("forecast_revenue", compute, months=months, until=until)
+
+
+@router.get("/forecast/pipeline", summary="Closed, commit, best case and pipeline amounts by expected close month")
+def forecast_pipeline(state: StateDep, from_: Annotated[str | None, Query(alias="from")] = None,
+                      to: str | None = None, by: Literal["rep", "team"] | None = None) -> list[dict]:
+    from pilotage.forecast import deals
+
+    _sync(state)
+    with state.lock:
+        return deals.categories(state.ws, from_, to, by)
+
+
+@router.get("/deals", summary="Open deals with win probability, factors, slipping and stuck flags "
+                              "(the `pilotage deals --open --format json` shape)")
+def open_deals(state: StateDep, open: bool = True, lang: Literal["fr", "en"] = "en") -> list[dict]:
+    from pilotage.errors import PilotageError
+    from pilotage.forecast import deals
+
+    if not open:
+        raise PilotageError("only open=true is available")
+    _sync(state)
+
+    def compute():
+        with state.lock:
+            return deals.open_deals(state.ws, lang=lang)
+
+    return state.cache.get_or_compute("open_deals", compute, lang=lang)["deals"]
+
+
+@router.get("/deals/backtest", summary="The win-probability backtest: Brier score vs stage averages, calibration")
+def deals_backtest(state: StateDep) -> dict:
+    from pilotage.forecast import deals
+
+    _sync(state)
+
+    def compute():
+        with state.lock:
+            return deals.open_deals(state.ws)
+
+    return state.cache.get_or_compute("open_deals", compute, lang="en")["backtest"]
