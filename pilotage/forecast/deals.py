@@ -193,12 +193,13 @@ def _factors(model, X_row, lang: str = "en", top: int = 3) -> list[str]:
     return out
 
 
-def open_deals(ws, user=None, lang: str = "en", as_of=None) -> dict:
-    """Open deals with win probability, factors, category, slipping and stuck flags; the backtest."""
+def open_deals(ws, user=None, lang: str = "en", as_of=None, frames=None) -> dict:
+    """Open deals with win probability, factors, category, slipping and stuck flags; the backtest.
+    ``frames``: `_frames(ws)` already read (the web app reads under its lock and fits outside it)."""
     import numpy as np
     import pandas as pd
 
-    o, sc = _frames(ws)
+    o, sc = frames if frames is not None else _frames(ws)
     if o.empty:
         raise PilotageError("no opportunities: import deals first")
     now = pd.Timestamp(as_of).to_pydatetime() if as_of else as_of_date(o, sc)

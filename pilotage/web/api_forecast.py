@@ -89,7 +89,8 @@ def open_deals(state: StateDep, open: bool = True, lang: Literal["fr", "en"] = "
 
     def compute():
         with state.lock:
-            return deals.open_deals(state.ws, lang=lang)
+            frames = deals._frames(state.ws)
+        return deals.open_deals(None, lang=lang, frames=frames)
 
     return state.cache.get_or_compute("open_deals", compute, lang=lang)["deals"]
 
@@ -102,6 +103,7 @@ def deals_backtest(state: StateDep) -> dict:
 
     def compute():
         with state.lock:
-            return deals.open_deals(state.ws)
+            frames = deals._frames(state.ws)
+        return deals.open_deals(None, frames=frames)
 
     return state.cache.get_or_compute("open_deals", compute, lang="en")["backtest"]
