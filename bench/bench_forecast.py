@@ -39,7 +39,8 @@ def main() -> None:
         res = revenue.forecast(ws, 6)
         t_rev = time.perf_counter() - t
         b = res["backtest"]
-        print(f"revenue: {res['model']} on {len(res['history'])} months, {b['origins']} origins × {b['horizon']} months")
+        print(f"revenue: {res['model']} on {len(res['history'])} months, "
+              f"{b['origins']} origins × {b['horizon']} months")
         print(f"  model MAPE {b['mape']:.1%}  MASE {b['mase']:.2f}")
         print(f"  naive MAPE {b['naive_mape']:.1%}  MASE {b['naive_mase']:.2f}   -> {b['verdict']}")
 
@@ -47,8 +48,8 @@ def main() -> None:
         d = deals.open_deals(ws)
         t_deals = time.perf_counter() - t
         b = d["backtest"]
-        print(f"win probability: {len(d['deals'])} open deals; {b['trained']} stage visits trained, {b['tested']} tested "
-              f"(closed after {b.get('split_at')})")
+        print(f"win probability: {len(d['deals'])} open deals; {b['trained']} stage visits trained, "
+              f"{b['tested']} tested (closed after {b.get('split_at')})")
         print(f"  Brier {b['brier']}  stage averages {b['baseline_brier']}   -> {b['verdict']}")
         for row in b["calibration"]:
             print(f"  {row['bin']:9} {row['deals']:5} predicted {row['predicted']:.3f} observed {row['observed']:.3f}")
