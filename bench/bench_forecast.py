@@ -28,7 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / args.scale
         generate(folder, seed=7, scale=args.scale, end=dt.date(2026, 7, 1))
-        ws = pilotage.connect(str(Path(tmp) / "demo.duckdb"))
+        ws = pilotage.connect(str(Path(tmp) / "demo.duckdb"), create=True)
         ws.import_folder(folder)
 
         t = time.perf_counter()

@@ -25,6 +25,6 @@ def shop_folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def shop_db(tmp_path_factory, shop_folder) -> str:
     path = str(tmp_path_factory.mktemp("shopdb") / "shop.duckdb")
-    with pilotage.connect(path) as ws:
+    with pilotage.connect(path, create=True) as ws:
         ws.import_folder(shop_folder)
     return path

@@ -20,7 +20,7 @@ def run(*args):
 
 
 def test_orders_alone_import_with_their_customers(shop_folder, tmp_path):
-    with pilotage.connect(str(tmp_path / "s.duckdb")) as ws:
+    with pilotage.connect(str(tmp_path / "s.duckdb"), create=True) as ws:
         report = ws.import_folder(shop_folder)
         counts = ws.row_counts()
         # every purchase kept, every customer id became an account named by its id
@@ -33,7 +33,7 @@ def test_orders_alone_import_with_their_customers(shop_folder, tmp_path):
 
 
 def test_a_crm_data_set_still_refuses_unknown_accounts(tmp_path):
-    with pilotage.connect(str(tmp_path / "c.duckdb")) as ws:
+    with pilotage.connect(str(tmp_path / "c.duckdb"), create=True) as ws:
         ws.load({"reps": [{"rep_id": "r1", "name": "A"}],
                  "opportunities": [{"opportunity_id": "o1", "owner_rep_id": "r1", "created_at": "2024-01-01",
                                     "stage": "won", "status": "won", "amount": 10, "closed_at": "2024-02-01"}]})
