@@ -68,3 +68,24 @@ def customers(until: UntilOpt = None,
     Console(width=160).print(t)
     if len(rows) > limit:
         print(f"… {len(rows) - limit} more (--limit, or --format json for all)")
+
+
+@app.command()
+def retention(months: Annotated[int, typer.Option("--months", help="months followed per cohort")] = 12,
+              format: FormatOpt = "table", db: DbOpt = None):
+    """Cohort retention by start month, and the shifted-beta-geometric projection of the pooled curve."""
+    import pilotage
+    from pilotage.forecast import retention as R
+
+    _check_format(format)
+    res = R.cohorts(pilotage.connect(db, read_only=True), months)
+    if format == "json":
+        print(json.dumps(res))
+        return
+    for c in res["cohorts"]:
+        print(f"{c['cohort']}  {c['customers']:>6}  " + " ".join(f"{100 * v:5.1f}" for v in c["retention"]))
+    print("pooled           " + " ".join(f"{100 * v:5.1f}" for v in res["pooled"]))
+    if res["sbg"]:
+        s = res["sbg"]
+        print(f"sBG alpha={s['alpha']:.3f} beta={s['beta']:.3f}  projection: "
+              + " ".join(f"{100 * v:5.1f}" for v in s["projection"]))
