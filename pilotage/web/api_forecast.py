@@ -107,3 +107,16 @@ def deals_backtest(state: StateDep) -> dict:
         return deals.open_deals(None, frames=frames)
 
     return state.cache.get_or_compute("open_deals", compute, lang="en")["backtest"]
+
+
+@router.get("/clv/retention", summary="Cohort retention by start month and the sBG projection")
+def clv_retention(state: StateDep, months: Annotated[int, Query(ge=1, le=60)] = 12) -> dict:
+    from pilotage.forecast import retention
+
+    _sync(state)
+
+    def compute():
+        with state.lock:
+            return retention.cohorts(state.ws, months)
+
+    return state.cache.get_or_compute("clv_retention", compute, months=months)
