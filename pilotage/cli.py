@@ -560,6 +560,14 @@ from pilotage.commands import goals as _goals  # noqa: E402
 app.add_typer(_goals.app, name="goals")
 app.add_typer(_challenges.app, name="challenges")
 
+from pilotage.commands import clv as _clv  # noqa: E402  (a typer sub-app; heavy imports inside its functions)
+
+from pilotage.commands import forecast as _forecast  # noqa: E402
+
+app.add_typer(_clv.app, name="clv")
+app.add_typer(_forecast.app, name="forecast")
+app.command("deals")(_forecast.deals)
+
 
 def main() -> None:
     try:

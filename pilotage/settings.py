@@ -27,6 +27,8 @@ class Settings(BaseModel):
     week_start: Literal["monday", "sunday"] = "monday"
     timezone: str = "Europe/Paris"
     focus: tuple[str, ...] = DEFAULT_FOCUS
+    clv_window_months: int = Field(12, ge=1, le=60, description="trailing window of the purchase frequency "
+                                   "(historical CLV), in months, ending at each period's end")
 
     @field_validator("timezone")
     @classmethod

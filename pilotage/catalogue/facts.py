@@ -389,6 +389,47 @@ def _active_accounts(ctx, at: str) -> ibis.Table:
     return j.select("period", "account").distinct()
 
 
+def _active_at(ctx, p: ibis.Table) -> ibis.Table:
+    """(period, account) for the accounts active at each period's ``at`` (a column of ``p``): a running
+    contract, or without contracts an order in the 12 months before (as :func:`_active_accounts`)."""
+    if ctx.has_rows("contracts"):
+        k = ctx.t("contracts")
+        j = k.join(p, [_ts(k.start_date) < p.at, k.end_date.isnull() | (_ts(k.end_date) >= p.at)])
+        return j.select("period", account=j.account_id).distinct()
+    od = ctx.fact("orders")
+    j = od.join(p, [od.ordered_at < p.at, od.ordered_at >= p.at - ibis.interval(months=12)])
+    return j.select("period", "account").distinct()
+
+
+@fact("orders_trailing", ACCOUNT_DIMS, [("orders", "opportunities")], periodic=True,
+      show=("order_id", "account", "ordered_at", "amount", "per_year"))
+def orders_trailing(ctx):
+    """Per period, the orders of the trailing window ending at the period's end (setting
+    ``clv_window_months``, 12 by default); ``per_year`` = 12 / window months, so that Σ per_year is the
+    window's orders per year whatever the grain."""
+    od = ctx.fact("orders")
+    p = ctx.periods
+    months = int(getattr(ctx.settings, "clv_window_months", 12))
+    j = od.join(p, [od.ordered_at < p.p_end, od.ordered_at >= p.p_end - ibis.interval(months=months)])
+    return j.mutate(per_year=ibis.literal(12.0 / months))
+
+
+@fact("retention_year", ACCOUNT_DIMS, [("contracts", "orders", "opportunities")], periodic=True,
+      show=("account", "churned", "segment"))
+def retention_year(ctx):
+    """Customers active a year before each period's end, ``churned`` when no longer active at its end:
+    the year's churn, whatever the grain (a customer lifespan of 1 / annual churn)."""
+    p = ctx.periods
+    base = _active_at(ctx, p.mutate(at=p.p_end - ibis.interval(months=12)))
+    kept = _active_at(ctx, p.mutate(at=p.p_end))
+    kept = kept.select(k_period=kept.period, k_account=kept.account, kept=ibis.literal(1))
+    j = base.left_join(kept, [base.period == kept.k_period, base.account == kept.k_account])
+    j = j.select("period", "account", churned=j.kept.isnull())
+    ad = _account_dims(ctx)
+    j = j.left_join(ad, j.account == ad.account_key)
+    return j.select("period", "account", "churned", "segment", "region", "industry")
+
+
 @fact("active_at_end", ACCOUNT_DIMS, [("contracts", "orders", "opportunities")], periodic=True,
       show=("account", "segment", "region"))
 def active_at_end(ctx):

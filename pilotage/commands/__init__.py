@@ -1,1 +1,2 @@
-"""The CLI's command groups, one module each, registered in :mod:`pilotage.cli`."""
+"""CLI command groups, one module each (typer sub-apps registered in :mod:`pilotage.cli`).
+Heavy libraries are imported inside the functions so `pilotage --help` stays fast."""

@@ -98,7 +98,10 @@ def read_folder(folder: str | Path) -> list[RawTable]:
 
     for p in found.values():  # before anything is opened: no device, FIFO or link loop
         readers.check_regular(p)
-    missing = [t.name for t in S.TABLES if t.required_file and t.name not in found]
+    # a shop's transaction log (orders, maybe accounts, no leads nor deals) is a whole data set of its own:
+    # the customer-value features work on it (docs/forecast.md)
+    shop = "orders" in found and not {"leads", "opportunities"} & set(found)
+    missing = [] if shop else [t.name for t in S.TABLES if t.required_file and t.name not in found]
     unknown = sorted(set(found) - set(S.BY_NAME))
     if missing:
         raise ImportRejected([(str(folder), None, None, f"missing required file {m}.csv") for m in missing])
@@ -607,6 +610,7 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
     """
     db.refuse_writes("import")
     tick = progress or (lambda step, done, total: None)
+    raws = list(raws) + _accounts_of_orders(db, raws)
     checker = _Checker(settings, raws)
     reports: list[TableReport] = []
     by_table: dict[str, list[int]] = {}
@@ -694,6 +698,28 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
             db.raw.execute("RESET disabled_compression_methods")
     tick("done", total, total)
     return report
+
+
+def _accounts_of_orders(db: Database, raws: list[RawTable]) -> list[RawTable]:
+    """A shop's transaction log (orders without an accounts file, in a store without leads nor deals): each
+    new customer id becomes an account named by its id, so the orders import, this month's file and the
+    next. In a CRM's data set (leads or deals present) an unknown account id stays an error."""
+    tables = {raw.table for raw in raws}
+    if "orders" not in tables or tables & {"accounts", "leads", "opportunities"}:
+        return []
+    if db.table("opportunities").count().execute() or db.table("leads").count().execute():
+        return []
+    ids = {str(v).strip() for raw in raws if raw.table == "orders" and "account_id" in raw.data.column_names
+           for v in raw.data.column("account_id").to_pylist() if v is not None and str(v).strip()}
+    if ids:
+        known = db.table("accounts").select("account_id").execute()["account_id"]
+        ids -= {str(v) for v in known}
+    if not ids:
+        return []
+    ids = sorted(ids)
+    data = pa.table({"account_id": pa.array(ids, pa.string()), "name": pa.array(ids, pa.string())})
+    return [RawTable("accounts", "accounts (from the orders' account ids)", data,
+                     pa.array(range(1, len(ids) + 1), pa.int64()), created=True)]
 
 
 def _upsert(db: Database, table: str, data: pa.Table, reports: list[TableReport], idxs: list[int],

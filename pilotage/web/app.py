@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 import pilotage
 from pilotage.errors import DatabaseLocked, ImportRejected, InvalidCut, PilotageError, UnknownKpi
-from pilotage.web import api, api_goals, pages
+from pilotage.web import api, api_forecast, api_goals, pages
 from pilotage.web.state import State, StateDep, get_state
 
 __all__ = ["State", "StateDep", "create_app", "get_state"]  # State and StateDep live in web/state.py
@@ -87,5 +87,6 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None,
 
     app.include_router(api.router)
     app.include_router(api_goals.router)  # goals and challenges
+    app.include_router(api_forecast.router)
     app.include_router(pages.router)
     return app

@@ -279,7 +279,7 @@ def test_avg_purchase_value_from_won_deals_without_orders(ws):
     assert row["avg_purchase_value"] == pytest.approx(750)
 
 
-def test_purchase_frequency_is_per_year(ws):
+def test_purchase_frequency_over_the_trailing_year(ws):
     ws.load({
         "accounts": accounts("a1", "a2", "a3"),
         "orders": [
@@ -289,32 +289,54 @@ def test_purchase_frequency_is_per_year(ws):
             order("o4", "a1", "2024-06-30 10:00:00", 10),
             order("o5", "a2", "2024-01-10 10:00:00", 10),
             order("o6", "a2", "2024-05-05 10:00:00", 10),
-            order("x1", "a3", "2024-07-01 00:00:00", 10),  # range end
-            order("x2", "a3", "2023-12-31 10:00:00", 10),  # before
+            order("x1", "a3", "2024-07-01 00:00:00", 10),  # the range end: outside every window below
+            order("x2", "a3", "2023-12-31 10:00:00", 10),  # before the range, inside its trailing year
         ],
     })
     half = one(ws.kpi(["purchase_frequency"], start="2024-01-01", end="2024-07-01"))
-    # 6 orders / 2 customers / 0.5 year (6 months) = 6 per year
-    assert half["purchase_frequency"] == pytest.approx(6.0)
+    # the 12 months to 2024-07-01: o1..o6 + x2 = 7 orders / 3 customers (a1, a2, a3)
+    assert half["purchase_frequency"] == pytest.approx(7 / 3)
 
     df = ws.kpi(["purchase_frequency"], grain="month", start="2024-01-01", end="2024-04-01")
-    # Jan: 3 orders (o1, o2, o5) / 2 customers / (1/12) = 18
-    assert only(df, period="2024-01-01")["purchase_frequency"] == pytest.approx(18.0)
-    # Feb: no order => null
-    assert pd.isna(only(df, period="2024-02-01")["purchase_frequency"])
-    # Mar: 1 order / 1 customer / (1/12) = 12
-    assert only(df, period="2024-03-01")["purchase_frequency"] == pytest.approx(12.0)
+    # to Feb 1: o1, o2, o5, x2 = 4 / 3; to Mar 1: the same (no order in Feb, no longer null);
+    # to Apr 1: + o3 = 5 / 3
+    assert only(df, period="2024-01-01")["purchase_frequency"] == pytest.approx(4 / 3)
+    assert only(df, period="2024-02-01")["purchase_frequency"] == pytest.approx(4 / 3)
+    assert only(df, period="2024-03-01")["purchase_frequency"] == pytest.approx(5 / 3)
+
+    # a 6-month window (setting): 2024-01-01..07-01 holds o1..o6 = 6 orders / 2 customers × 12/6 = 6 a year
+    ws.set_settings(clv_window_months=6)
+    assert one(ws.kpi(["purchase_frequency"], start="2024-01-01", end="2024-07-01"))["purchase_frequency"] == \
+        pytest.approx(6.0)
 
 
-def test_purchase_frequency_on_a_range_of_days(ws):
-    ws.load({"accounts": accounts("a1"), "orders": [
-        order("o1", "a1", "2024-03-01 10:00:00", 10),
-        order("o2", "a1", "2024-03-05 10:00:00", 10),
-        order("o3", "a1", "2024-03-11 00:00:00", 10),  # range end
-    ]})
-    row = one(ws.kpi(["purchase_frequency"], start="2024-03-01", end="2024-03-11"))
-    # 10 days, not month-aligned => 10 / 365 year: 2 orders / 1 customer / (10 / 365) = 73
-    assert row["purchase_frequency"] == pytest.approx(73.0)
+def test_historical_clv_does_not_depend_on_the_grain(ws):
+    """Steady behaviour: a new customer every quarter (Jan, Apr, Jul, Oct from 2015), each ordering 100 on the
+    15th of every month for exactly 60 months. CLV must be the same at grain month, quarter and year."""
+    rows, accs = [], []
+    for k in range(40):  # first orders 2015-01 .. 2024-10
+        accs.append(account(f"c{k:02}"))
+        for i in range(60):
+            m = 3 * k + i  # months since 2015-01
+            rows.append(order(f"o{k:02}-{i:02}", f"c{k:02}", f"{2015 + m // 12}-{m % 12 + 1:02}-15 00:00:00", 100))
+    ws.load({"accounts": accs, "orders": rows})
+    ids = ["clv", "avg_purchase_value", "purchase_frequency", "customer_lifespan"]
+    # at a quarter end t (Apr 1, Jul 1, ...): customers who ordered in the 12 months before t started at
+    # t-3, t-6, ..., t-69 months (t-72 made its last order 13 months before t): 23. Each month of the window
+    # 20 customers are alive (60 months / one start each 3) -> 240 orders: PF = 240 / 23.
+    # A year before t the same count, 23 customers (starts t-15 .. t-81); gone by t: started t-72 .. t-81, 4.
+    # CL = 23 / 4 = 5.75 years. CLV = 100 × 240/23 × 23/4 = 6,000.
+    quarters = ws.kpi(ids, grain="quarter", start="2024-01-01", end="2025-01-01")
+    assert list(quarters["purchase_frequency"]) == pytest.approx([240 / 23] * 4)
+    assert list(quarters["customer_lifespan"]) == pytest.approx([23 / 4] * 4)
+    assert list(quarters["clv"]) == pytest.approx([6000.0] * 4)
+    year = one(ws.kpi(ids, start="2024-01-01", end="2025-01-01"))
+    assert year["clv"] == pytest.approx(6000.0)
+    # at a month end one month after a quarter end: 24 customers in the window (one started that month),
+    # PF = 240 / 24 = 10; a year before 24, gone since 4: CL = 6; CLV = 100 × 10 × 6 = 6,000 again
+    months = ws.kpi(ids, grain="month", start="2024-01-01", end="2024-07-01")
+    assert list(months["clv"]) == pytest.approx([6000.0] * 6)
+    assert only(months, period="2024-01-01")["purchase_frequency"] == pytest.approx(10.0)
 
 
 def test_customer_lifespan_from_contracts(ws):
@@ -329,10 +351,9 @@ def test_customer_lifespan_from_contracts(ws):
         ],
     })
     row = one(ws.kpi(["customer_lifespan"], start="2024-03-01", end="2024-04-01"))
-    # a1: 2021-03-10 -> 2024-03-10 = 365 + 365 + 366 = 1096 days
-    # a2: 2023-03-20 -> 2024-03-19 = 366 - 1 = 365 days
-    # => mean (1096 + 365) / 2 / 365 = 1461 / 730 = 2.00137 years
-    assert row["customer_lifespan"] == pytest.approx(1461 / 730, rel=1e-4)
+    # active on 2023-04-01 (a year before the end): a1 (k1b), a2 (k2 from 2023-03-20), a3, a4 = 4;
+    # no longer active on 2024-04-01: a1, a2, a4 = 3. Annual churn 3/4, lifespan 1 / (3/4) = 4/3 years
+    assert row["customer_lifespan"] == pytest.approx(4 / 3)
 
 
 def test_customer_lifespan_from_orders(ws):
@@ -340,29 +361,32 @@ def test_customer_lifespan_from_orders(ws):
         "accounts": accounts("b1", "b2", "b3", "b4"),
         "orders": [
             order("o1", "b1", "2023-03-01 00:00:00", 10),
-            order("o2", "b1", "2024-03-01 00:00:00", 10),  # 366 days later (Feb 29)
+            order("o2", "b1", "2024-03-01 00:00:00", 10),
             order("o3", "b2", "2024-01-01 00:00:00", 10),
             order("o4", "b2", "2024-01-15 00:00:00", 10),
-            order("o5", "b2", "2024-03-31 00:00:00", 10),  # Jan 1 -> Mar 31 = 31 + 29 + 30 = 90 days
-            order("o6", "b3", "2024-03-10 00:00:00", 10),  # one order only
+            order("o5", "b2", "2024-03-31 00:00:00", 10),
+            order("o6", "b3", "2024-03-10 00:00:00", 10),
             order("o7", "b4", "2023-01-01 00:00:00", 10),
-            order("o8", "b4", "2024-04-02 00:00:00", 10),  # last order after March
+            order("o8", "b4", "2024-04-02 00:00:00", 10),  # after the end of March
         ],
     })
     row = one(ws.kpi(["customer_lifespan"], start="2024-03-01", end="2024-04-01"))
-    # b1 366 days, b2 90 days => (366 + 90) / 2 / 365 = 456 / 730 = 0.62466 years
-    assert row["customer_lifespan"] == pytest.approx(456 / 730, rel=1e-4)
+    # active (an order in the 12 months before) on 2023-04-01: b1, b4; on 2024-04-01: b1, b2, b3.
+    # b4 is gone: churn 1/2, lifespan 2 years
+    assert row["customer_lifespan"] == pytest.approx(2.0)
 
 
 def _clv_data():
     return {
-        "accounts": [account("a1", segment="smb"), account("a2", segment="enterprise")],
+        "accounts": [account("a1", segment="smb"), account("a2", segment="enterprise"),
+                     account("a3", segment="smb")],
         "orders": [
-            order("o0", "a1", "2023-02-01 00:00:00", 200),  # before 2024: only for a1's lifespan
+            order("o0", "a1", "2023-02-01 00:00:00", 200),  # before 2024: a1 was a customer a year before
             order("o1", "a1", "2024-02-01 00:00:00", 100),
             order("o2", "a1", "2024-08-01 00:00:00", 300),
             order("o3", "a2", "2024-05-01 00:00:00", 200),
             order("o4", "a2", "2024-11-01 00:00:00", 200),
+            order("o5", "a3", "2023-06-01 00:00:00", 100),  # a3 bought in 2023 only: gone in 2024
         ],
     }
 
@@ -373,19 +397,18 @@ def test_clv_historical(ws):
                      start="2024-01-01", end="2025-01-01"))
     # APV = (100 + 300 + 200 + 200) / 4 = 200
     assert row["avg_purchase_value"] == pytest.approx(200)
-    # PF = 4 orders / 2 customers / 1 year = 2
+    # PF = 4 orders in the 12 months to 2025-01-01 / 2 customers = 2
     assert row["purchase_frequency"] == pytest.approx(2.0)
-    # CL: a1 2023-02-01 -> 2024-08-01 = 365 + 182 = 547 days; a2 2024-05-01 -> 2024-11-01 = 184
-    # => (547 + 184) / 2 / 365 = 731 / 730 = 1.00137
-    assert row["customer_lifespan"] == pytest.approx(731 / 730, rel=1e-4)
-    # CLV = 200 × 2 × 1.00137 = 400.55
-    assert row["clv"] == pytest.approx(400.55, rel=1e-4)
+    # CL: customers on 2024-01-01 (an order in 2023): a1, a3; on 2025-01-01: a1, a2. a3 gone: churn 1/2 => 2 years
+    assert row["customer_lifespan"] == pytest.approx(2.0)
+    # CLV = 200 × 2 × 2 = 800
+    assert row["clv"] == pytest.approx(800.0)
 
 
 def test_clv_by_segment(ws):
     ws.load(_clv_data())
     df = ws.kpi(["clv"], by=["segment"], start="2024-01-01", end="2025-01-01")
-    # smb (a1): APV (100 + 300) / 2 = 200, PF 2 / 1 / 1 = 2, CL 547 / 365 = 1.49863 => 599.45
-    assert only(df, segment="smb")["clv"] == pytest.approx(599.45, rel=1e-4)
-    # enterprise (a2): APV 200, PF 2, CL 184 / 365 = 0.50411 => 201.64
-    assert only(df, segment="enterprise")["clv"] == pytest.approx(201.64, rel=1e-4)
+    # smb (a1, a3): APV (100 + 300) / 2 = 200, PF 2 orders / 1 customer = 2, CL 2 / 1 = 2 => 800
+    assert only(df, segment="smb")["clv"] == pytest.approx(800.0)
+    # enterprise (a2): no customer a year before, so no churn to measure: lifespan and CLV unknown (null)
+    assert pd.isna(only(df, segment="enterprise")["clv"])
