@@ -19,13 +19,13 @@ from fastapi.staticfiles import StaticFiles
 
 import pilotage
 from pilotage.errors import DatabaseLocked, ImportRejected, InvalidCut, PilotageError, UnknownKpi
-from pilotage.web import api, pages
+from pilotage.web import api, assets, pages
 from pilotage.web.state import State, StateDep, get_state
 
 __all__ = ["State", "StateDep", "create_app", "get_state"]  # State and StateDep live in web/state.py
 
 STATIC = Path(__file__).parent / "static"
-PLOTLY_JS = Path(__import__("plotly").__file__).parent / "package_data" / "plotly.min.js"
+PLOTLY_JS = assets.FILES["plotly.js"]  # the partial bundle; pages load it from its hashed /assets/ address
 
 
 def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> FastAPI:
@@ -73,5 +73,6 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.include_router(api.router)
+    app.include_router(assets.router)
     app.include_router(pages.router)
     return app

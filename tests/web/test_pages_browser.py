@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from pilotage.formatting import fmt
+from pilotage.formatting import fmt, fmt_compact
 from tests.web.conftest import PAGES as ALL_PAGES
 
 pytestmark = pytest.mark.browser
@@ -129,7 +129,8 @@ def test_choosing_a_team_changes_the_figures(watched, live):
     page.get_by_role("button", name="Appliquer").click()
     page.wait_for_load_state("networkidle")
     assert "team=TEAM-1" in page.url and "from=2025-07-01" in page.url
-    after = page.locator('[data-kpi="revenue"]').inner_text()
+    after = page.locator('[data-kpi="revenue"]').get_attribute("title") \
+        or page.locator('[data-kpi="revenue"]').inner_text()
     assert after != before
     api = httpx.get(live.url + "/api/v1/kpi", params={"ids": "revenue", "from": "2025-07-01", "to": "2026-07-01",
                                                       "where": "team=TEAM-1"}).json()[0]["revenue"]
@@ -149,7 +150,10 @@ def test_a_cards_figure_is_the_apis(watched, live):
                       ("sales_cycle_days", "days"), ("weighted_pipeline", "money")):
         api = httpx.get(live.url + "/api/v1/kpi", params={"ids": kpi, "from": "2025-07-01",
                                                           "to": "2026-07-01"}).json()[0][kpi]
-        assert page.locator(f'.card [data-kpi="{kpi}"]').inner_text() == fmt(api, unit, locale, currency)
+        shown = page.locator(f'.card [data-kpi="{kpi}"]')
+        # the card shows the compact figure (155,2 M€), the exact one on hover
+        assert (shown.get_attribute("title") or shown.inner_text()) == fmt(api, unit, locale, currency)
+        assert shown.inner_text() == fmt_compact(api, unit, locale, currency)
     # a card leads to its KPI page with the same cut
     page.locator("#card-win_rate h3 a").click()
     page.wait_for_load_state("networkidle")

@@ -33,9 +33,10 @@ def h1(r: httpx.Response) -> str:
 
 
 def figure(r: httpx.Response, kpi_id: str) -> str:
-    m = re.search(rf'data-kpi="{kpi_id}">(.*?)</', text(r), re.S)
+    """The exact figure of a card or tile: its hover title when the card shows it compact (155,2 M€)."""
+    m = re.search(rf'data-kpi="{kpi_id}"(?: title="([^"]*)")?>(.*?)</', text(r), re.S)
     assert m, f"no figure for {kpi_id}"
-    return m.group(1).strip()
+    return (m.group(1) or m.group(2)).strip()
 
 
 @pytest.mark.parametrize("path, fr, en", PAGES)
@@ -50,6 +51,22 @@ def test_every_page_answers_in_french_then_english(http, path, fr, en):
     assert '<html lang="en">' in r.text
     assert h1(r) == en
     assert "Overview" in text(r) and "Vue d'ensemble" not in text(r)
+
+
+RAW_KEY = re.compile(r"\b(?:app|nav|lang|footer|filters|preset|grain|compare|common|overview|leads|pipeline|team|"
+                     r"customers|pricing|kpi|catalogue|unit|quarter|error|colon)\.[a-z_]+(?:\.[a-z_]+)*\b")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_page_shows_a_raw_translation_key(http, lang):
+    """Every page, and the KPI pages of the product and growth kinds, in both languages: no "kpi.role.xxx"."""
+    paths = [p for p, _, _ in PAGES] + ["/kpi/clv", "/kpi/revenue_growth", "/kpi/nps", "/kpi/avg_purchase_value"]
+    for path in paths:
+        r = http.get(path, params={**CUT, "lang": lang})
+        assert r.status_code == 200, path
+        visible = re.sub(r"<script.*?</script>", " ", r.text, flags=re.S)
+        shown = html.unescape(visible) + " " + " ".join(re.findall(r'(?:title|aria-label|placeholder)="([^"]*)"', r.text))
+        assert RAW_KEY.findall(shown) == [], f"{path} ({lang}): {RAW_KEY.findall(shown)}"
 
 
 def test_english_changes_the_labels_of_the_figures(http):

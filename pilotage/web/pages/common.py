@@ -42,11 +42,12 @@ from pilotage.catalogue.model import Ratio
 from pilotage.engine import periods as P
 from pilotage.engine.query import dimensions_of, measures_of, resolve_range, side_by_side
 from pilotage.errors import PilotageError
-from pilotage.web import data, i18n
+from pilotage.web import assets, data, i18n
 from pilotage.web.charts import PLOTLY_CONFIG, period_label
 from pilotage.web.state import State
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+TEMPLATES.env.globals["asset"] = assets.url
 
 FILTER_DIMS = ("team", "rep", "source", "segment", "pipeline")
 PRESETS = ("month", "last_month", "quarter", "last_quarter", "ytd", "12m", "custom")
@@ -128,6 +129,16 @@ class View:
     # formatting in the view's locale
     def fmt(self, v, unit: str) -> str:
         return formatting.fmt(v, unit, self.locale, self.currency)
+
+    def fmt_compact(self, v, unit: str) -> str:
+        """155,2 M€ on a card; the exact figure goes in its title (hover)."""
+        return formatting.fmt_compact(v, unit, self.locale, self.currency)
+
+    def fmt_table(self, v, unit: str) -> str:
+        """A table cell: amounts from 1 000 up without cents."""
+        if unit == "money" and v is not None and not formatting.missing(v) and abs(float(v)) >= 1000:
+            return formatting.fmt_whole(v, self.locale, self.currency)
+        return self.fmt(v, unit)
 
     def fmt_change(self, change, kind: str) -> str:
         return formatting.fmt_change(change, kind, self.locale)
@@ -323,8 +334,11 @@ def kpi_label(view: View, kpi_id: str) -> str:
 
 # --------------------------------------------------------------------------- tables
 def _cell(view: View, value, unit: str, small: bool = False) -> dict:
-    return {"text": view.fmt(value, unit), "num": True, "small": small and value is not None,
-            "na": value is None}
+    sort = None if value is None else float(value) if isinstance(value, (int, float)) else None
+    exact = view.fmt(value, unit)
+    text = view.fmt_table(value, unit)
+    return {"text": text, "num": True, "small": small and value is not None, "na": value is None, "sort": sort,
+            "title": exact if exact != text else None}
 
 
 def kpi_table(state: State, view: View, df: pd.DataFrame | None, ids: list[str], *, dim: str | None,
@@ -383,7 +397,8 @@ def tile(view: View, kpi_id: str, value, *, sub: str | None = None, small: bool 
          link_filters: dict | None = None, label: str | None = None) -> dict:
     return {"id": kpi_id, "label": label or kpi_label(view, kpi_id),
             "url": view.url(f"/kpi/{kpi_id}", **(link_filters or {})),
-            "text": view.fmt(value, BY_ID[kpi_id].unit), "na": value is None, "sub": sub,
+            "text": view.fmt_compact(value, BY_ID[kpi_id].unit), "exact": view.fmt(value, BY_ID[kpi_id].unit),
+            "na": value is None, "sub": sub,
             "small": small and value is not None, "warn": warn}
 
 

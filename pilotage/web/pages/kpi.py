@@ -68,6 +68,15 @@ def _display(view: View, col: str, v) -> str:
     return str(v)
 
 
+def role_label(view: View, role: str) -> str:
+    """The heading of a records section: value, numerator, denominator, or the KPI a product multiplies."""
+    if f"kpi.role.{role}" in i18n.STRINGS:
+        return view.t(f"kpi.role.{role}")
+    if role in BY_ID:
+        return BY_ID[role].label[view.lang]
+    return i18n.column(role, view.lang)
+
+
 def records_tables(state: State, view: View, ex: dict, page_no: int) -> list[dict]:
     out = []
     names = {d: labeller(state, view, d) for d in ("rep", "team", "product", "campaign")}
@@ -84,7 +93,7 @@ def records_tables(state: State, view: View, ex: dict, page_no: int) -> list[dic
                 cells.append(text)
             body.append(cells)
         pages = max(1, math.ceil(s["total"] / RECORDS_PAGE))
-        out.append({"role": view.t(f"kpi.role.{s['role']}"), "fact": s["fact"], "total": s["total"],
+        out.append({"role": role_label(view, s["role"]), "fact": s["fact"], "total": s["total"],
                     "total_text": view.t("kpi.records_count", n=view.fmt(s["total"], "count")),
                     "columns": [i18n.column(c, view.lang) for c in cols], "rows": body, "pages": pages})
     return out

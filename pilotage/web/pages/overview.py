@@ -52,7 +52,8 @@ def overview(request: Request, state: StateDep):
         k = BY_ID[i]
         c = prev.get(i) or {}
         v = c.get("value")
-        card = {"id": i, "label": k.label[view.lang], "url": view.url(f"/kpi/{i}"), "text": view.fmt(v, k.unit),
+        card = {"id": i, "label": k.label[view.lang], "url": view.url(f"/kpi/{i}"), "text": view.fmt_compact(v, k.unit),
+                "exact": view.fmt(v, k.unit),
                 "na": v is None, "small": bool(c.get("small_sample")) and v is not None,
                 "changes": [change_badge(view, c, view.t("common.vs_previous")),
                             change_badge(view, year.get(i), view.t("common.vs_year"))],
@@ -87,5 +88,5 @@ def overview(request: Request, state: StateDep):
     revenue_chart = chart(fig, view.t("overview.revenue_chart"), 320)
     return render(request, "overview.html", view, state, page="overview", title=view.t("overview.title"),
                   notes=notes, cards=cards, revenue_chart=revenue_chart,
-                  revenue_total=view.fmt(prev["revenue"]["value"] if "revenue" in prev
+                  revenue_total=view.fmt_table(prev["revenue"]["value"] if "revenue" in prev
                                          else val(fetch(state, view, ["revenue"]), "revenue"), "money"))
