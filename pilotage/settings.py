@@ -11,10 +11,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
 
+# What a sales director reads first (issue #9): revenue and its growth, deal size, win rate, lead
+# conversion, cycle, what the pipeline holds, quota attainment, customer value and churn. Ten at
+# most; deals won (revenue / deal size already say it) and the share of reps at quota (the team
+# page) left. A workspace picks its own: `pilotage settings --set focus=revenue,win_rate,...`.
 DEFAULT_FOCUS = (
-    "revenue", "revenue_growth", "deals_won", "avg_deal_size", "win_rate",
-    "lead_conversion_rate", "sales_cycle_days", "reps_at_quota_share", "churn_rate",
-    "weighted_pipeline",
+    "revenue", "revenue_growth", "avg_deal_size", "win_rate", "lead_conversion_rate",
+    "sales_cycle_days", "weighted_pipeline", "quota_attainment", "clv", "churn_rate",
 )
 
 

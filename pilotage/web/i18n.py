@@ -75,6 +75,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "common.small_sample": {"fr": "échantillon trop faible", "en": "sample too small"},
     "common.small_sample_help": {"fr": "moins de 30 observations : à interpréter avec prudence",
                                  "en": "fewer than 30 observations: read with care"},
+    "overview.by_team": {"fr": "Par équipe (100 % = objectif)", "en": "By team (100% = target)"},
     "common.loading": {"fr": "Chargement…", "en": "Loading…"},
     "common.no_data_chart": {"fr": "Pas de données pour cette période", "en": "No data for this period"},
     "common.search": {"fr": "Rechercher dans le tableau", "en": "Search the table"},

@@ -65,7 +65,8 @@ def test_no_page_shows_a_raw_translation_key(http, lang):
         r = http.get(path, params={**CUT, "lang": lang})
         assert r.status_code == 200, path
         visible = re.sub(r"<script.*?</script>", " ", r.text, flags=re.S)
-        shown = html.unescape(visible) + " " + " ".join(re.findall(r'(?:title|aria-label|placeholder)="([^"]*)"', r.text))
+        attrs = re.findall(r'(?:title|aria-label|placeholder)="([^"]*)"', r.text)
+        shown = html.unescape(visible) + " " + " ".join(attrs)
         assert RAW_KEY.findall(shown) == [], f"{path} ({lang}): {RAW_KEY.findall(shown)}"
 
 
@@ -82,7 +83,7 @@ def test_english_changes_the_labels_of_the_figures(http):
 
 def test_overview_figures_are_the_apis_in_the_workspace_locale(http):
     r = http.get("/", params=CUT)
-    for kpi, unit in (("revenue", "money"), ("win_rate", "rate"), ("deals_won", "count")):
+    for kpi, unit in (("revenue", "money"), ("win_rate", "rate"), ("avg_deal_size", "money")):
         api = http.get("/api/v1/kpi", params={"ids": kpi, **CUT}).json()[0][kpi]
         assert figure(r, kpi) == fmt(api, unit, "fr_FR", "EUR")
     # with a filter: the card follows it, and so does the API
@@ -302,3 +303,17 @@ def test_the_default_period_follows_data_that_stopped_earlier(http):
     # "this month" is then June 2026, the data's last month
     r = http.get("/", params={"today": "2026-12-04", "period": "month", "lang": "en"})
     assert "June 1, 2026 – June 30, 2026" in text(r)
+
+
+def test_overview_shows_clv_and_quota_attainment_with_a_bar_per_team(http):
+    r = http.get("/", params=CUT)
+    assert 'id="card-clv"' in r.text and 'id="card-quota_attainment"' in r.text
+    assert len(re.findall(r'<article class="card', r.text)) == 10  # the articles' limit of ten stands
+    card = text(r).split('id="card-quota_attainment"')[1].split("</article>")[0]
+    names = dict((d["id"], d["label"]) for d in http.get("/api/v1/dimensions/team").json())
+    rows = [x for x in http.get("/api/v1/kpi", params={"ids": "quota_attainment", "by": "team", **CUT}).json()
+            if x["quota_attainment"] is not None and x["team"] is not None]
+    assert rows  # the small demo has quotas for every team
+    for x in rows:
+        assert f'{names[x["team"]]}</span>' in card
+        assert fmt(x["quota_attainment"], "rate", "fr_FR") in card

@@ -15,6 +15,8 @@ from pilotage.engine.query import dimensions_of
 from pilotage.web import i18n
 from pilotage.web.charts import PALETTE, base_layout, chart, period_label, series_trace, sparkline
 from pilotage.web.pages.common import (
+    clean,
+    labeller,
     Notes,
     View,
     cards_for,
@@ -34,6 +36,22 @@ router = APIRouter(include_in_schema=False)
 def spark_range(view: View) -> tuple[dt.date, dt.date]:
     last = P.floor(view.end - dt.timedelta(days=1), view.grain, view.fiscal_start, view.week_start)
     return P.step(last, view.grain, -11), view.end
+
+
+def quota_bars(state, view: View) -> list[dict]:
+    """Quota attainment per team, as progress bars (100 % = the team's target; the bar stops at 150 %)."""
+    df = fetch(state, view, ["quota_attainment"], by=["team"])
+    if df is None or not len(df):
+        return []
+    name = labeller(state, view, "team")
+    out = []
+    for r in df.sort_values("quota_attainment", ascending=False, na_position="last").to_dict(orient="records"):
+        v = clean(r.get("quota_attainment"))
+        if v is None or r.get("team") is None:
+            continue
+        out.append({"team": name(r["team"]), "id": str(r["team"]), "text": view.fmt(v, "rate"),
+                    "width": round(min(v, 1.5) / 1.5 * 100, 1), "reached": v >= 1})
+    return out
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -68,6 +86,8 @@ def overview(request: Request, state: StateDep):
             if att is not None and target:
                 card["target"] = (f"{view.t('overview.target')} : {view.fmt(target, 'money')} · "
                                   f"{view.t('overview.attained')} {view.fmt(att, 'rate')}")
+        if i == "quota_attainment":
+            card["bars"] = quota_bars(state, view)
         if i == "reps_at_quota_share" and service.quotas_too_ambitious(v, val(quota, "quota_attainment")):
             card["warn"] = view.t("team.quota_warning")
         cards.append(card)
