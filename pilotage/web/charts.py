@@ -169,7 +169,9 @@ def chart(fig: go.Figure, label: str, height: int) -> dict:
         values = _axis_values(fig, axis)
         if values and ax.visible is not False and (unit == "money" or max(map(abs, values)) >= 1000):
             ticks = nice_ticks(min(values), max(values))
-            text = [formatting.fmt_compact(v, unit, meta["locale"], meta["currency"]) for v in ticks]
+            text = [formatting.fmt_whole(v, meta["locale"], meta["currency"])
+                    if unit == "money" and abs(v) < 1000 and float(v).is_integer()
+                    else formatting.fmt_compact(v, unit, meta["locale"], meta["currency"]) for v in ticks]
             ax.update(tickmode="array", tickvals=ticks, ticktext=text, ticksuffix="", tickprefix="",
                       range=[ticks[0], ticks[-1] + (ticks[-1] - ticks[0]) * 0.03])
     text = fig.to_json()

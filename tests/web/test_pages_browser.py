@@ -200,3 +200,52 @@ def test_keyboard_reaches_the_filter_form(watched):
     assert "period=month" in page.url and "from=" not in page.url  # a preset keeps a short address
     assert page.locator("#f-period").input_value() == "month"
     assert watched.errors == []
+
+
+@pytest.fixture
+def phone(browser, live):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR", is_mobile=True)
+    w = Watched(context.new_page(), live.url)
+    yield w
+    context.close()
+
+
+def _inside(box, width: int = 390) -> bool:
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5
+
+
+@pytest.mark.parametrize("path", ["/", "/equipe", "/pipeline", "/leads"])
+def test_on_a_phone_nothing_overflows_and_the_key_figures_show(phone, path):
+    page = phone.open(_with_cut(path))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
+    # the filters are folded behind a button, which opens them
+    assert not page.locator("#filters").is_visible()
+    page.locator(".filters-toggle").click()
+    assert page.locator("#f-team").is_visible()
+    if path == "/":
+        assert _inside(page.locator('.card [data-kpi="revenue"]').bounding_box())
+    if path == "/equipe":
+        # the leaderboard keeps the name and the revenue of the first rep in view, without scrolling
+        first = page.locator("table.leaderboard tbody tr").first
+        assert _inside(first.locator("th").bounding_box())
+        assert _inside(first.locator("td.num").nth(1).bounding_box())
+    # chart labels (funnel, quota) are not cut at the right edge of their box
+    for svg in page.locator(".plot .main-svg").all():
+        box = svg.bounding_box()
+        assert box is None or box["x"] + box["width"] <= 390.5
+    assert phone.errors == [], phone.errors
+
+
+def test_tables_sort_on_a_click_and_filter_on_a_search(watched):
+    page = watched.open(_with_cut("/equipe?all=1"))
+    board = page.locator("table.leaderboard")
+    names = board.locator("tbody th")
+    n = names.count()
+    assert n >= 8  # long enough for a search box
+    head = board.locator("thead th").nth(1)  # the rep's name
+    head.click()
+    shown = [names.nth(i).inner_text() for i in range(n)]
+    assert shown == sorted(shown, key=str.lower, reverse=True) or shown == sorted(shown, key=str.lower)
+    page.locator(".table-search").first.fill(shown[0].split()[0])
+    visible = [names.nth(i).inner_text() for i in range(n) if names.nth(i).is_visible()]
+    assert shown[0] in visible and len(visible) < n

@@ -341,6 +341,11 @@ def _cell(view: View, value, unit: str, small: bool = False) -> dict:
             "title": exact if exact != text else None}
 
 
+def show_all(request: Request) -> bool:
+    """``all=1``: the tables of the page list every row ("+103 autres valeurs · tout afficher")."""
+    return (request.query_params.get("all") or "").strip() == "1"
+
+
 def kpi_table(state: State, view: View, df: pd.DataFrame | None, ids: list[str], *, dim: str | None,
               caption: str, sort: str | None = None, limit: int | None = None, total: pd.DataFrame | None = None,
               first_col: str | None = None, link_filters: dict | None = None, extra_cols=(),
@@ -371,14 +376,17 @@ def kpi_table(state: State, view: View, df: pd.DataFrame | None, ids: list[str],
             for i in ids:
                 unit = BY_ID[i].unit
                 cells.append(_cell(view, clean(r.get(i)), unit, flag_small and is_small(r, i)))
-            rows.append({"head": head_text, "cells": cells})
+            raw = r.get(dim) if label else None
+            title = str(raw) if raw is not None and str(raw) != head_text else None  # the id on hover
+            rows.append({"head": head_text, "cells": cells, "title": title})
     foot = None
     if total is not None and len(total):
         r = total.to_dict(orient="records")[0]
         foot = {"head": view.t("common.total"),
                 "cells": [{"text": "", "num": False} for _ in extra_cols]
                 + [_cell(view, clean(r.get(i)), BY_ID[i].unit, flag_small and is_small(r, i)) for i in ids]}
-    return {"caption": caption, "head": head, "rows": rows, "foot": foot, "more": more,
+    more_url = view.here(all=1) if more else None
+    return {"caption": caption, "head": head, "rows": rows, "foot": foot, "more": more, "more_url": more_url,
             "has_small": any(c.get("small") for row in rows for c in row["cells"])}
 
 

@@ -17,6 +17,7 @@ from pilotage.exports import safe_cell
 from pilotage.web import data, i18n
 from pilotage.web.charts import time_chart
 from pilotage.web.pages.common import (
+    show_all,
     BREAKDOWN_ROWS,
     CSV_MAX_ROWS,
     RECORDS_PAGE,
@@ -126,6 +127,7 @@ def kpi_page(request: Request, state: StateDep, kpi_id: str):
     if f"{kpi_id}_median" in trend.columns:
         series.append((f"{kpi_id}_median", view.t("pipeline.median"), "line"))
     trend_chart = time_chart(view, trend, series, k.unit, label=f"{k.label[view.lang]} – {view.t('kpi.trend')}")
+    all_rows = show_all(request)
     breakdowns = []
     for dim in dimensions_of(k):
         if dim == "stage" and k.unit == "rate" and kpi_id != "stage_conversion":
@@ -133,12 +135,13 @@ def kpi_page(request: Request, state: StateDep, kpi_id: str):
         df = fetch(state, view, [kpi_id], by=[dim])
         breakdowns.append(kpi_table(state, view, df, [kpi_id], dim=dim,
                                     caption=f"{view.t('kpi.by')} {i18n.dimension(dim, view.lang).lower()}",
-                                    sort=kpi_id, limit=BREAKDOWN_ROWS, flag_small=k.section != "pricing"))
+                                    sort=kpi_id, limit=None if all_rows else BREAKDOWN_ROWS,
+                                    flag_small=k.section != "pricing"))
     ex = data.explain(state, kpi_id, start=view.start, end=view.end, filters=f, limit=RECORDS_PAGE,
                       offset=(page_no - 1) * RECORDS_PAGE)
     sections = records_tables(state, view, ex, page_no)
     pages = max([s["pages"] for s in sections] or [1])
-    view.extra = {"page": str(page_no)} if page_no > 1 else {}
+    view.extra = ({"page": str(page_no)} if page_no > 1 else {}) | ({"all": "1"} if all_rows else {})
     value = card.get("value")
     counts = None
     if isinstance(k.kind, Ratio) and val(now, f"{kpi_id}_denominator") is not None:

@@ -84,7 +84,7 @@ def overview(request: Request, state: StateDep):
         if i == "revenue" and set(kpi_filters(view.filters, i)) <= {"rep", "team"}:
             att, target = val(quota, "quota_attainment"), val(quota, "quota_attainment_denominator")
             if att is not None and target:
-                card["target"] = (f"{view.t('overview.target')} : {view.fmt(target, 'money')} · "
+                card["target"] = (f"{view.t('overview.target')} : {view.fmt_table(target, 'money')} · "
                                   f"{view.t('overview.attained')} {view.fmt(att, 'rate')}")
         if i == "quota_attainment":
             card["bars"] = quota_bars(state, view)
