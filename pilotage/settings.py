@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
 
-# What a sales director reads first (issue #9): revenue and its growth, deal size, win rate, lead
-# conversion, cycle, what the pipeline holds, quota attainment, customer value and churn. Ten at
-# most; deals won (revenue / deal size already say it) and the share of reps at quota (the team
-# page) left. A workspace picks its own: `pilotage settings --set focus=revenue,win_rate,...`.
+# What a sales director reads first (issue #9). Ten at most. Quota attainment (with a bar per team on
+# the overview) took the place of the share of reps at quota (on the team page). CLV and pipeline
+# coverage are candidates a workspace can pick: `pilotage settings --set focus=revenue,clv,...`.
 DEFAULT_FOCUS = (
-    "revenue", "revenue_growth", "avg_deal_size", "win_rate", "lead_conversion_rate",
-    "sales_cycle_days", "weighted_pipeline", "quota_attainment", "clv", "churn_rate",
+    "revenue", "revenue_growth", "deals_won", "avg_deal_size", "win_rate",
+    "lead_conversion_rate", "sales_cycle_days", "quota_attainment", "churn_rate",
+    "weighted_pipeline",
 )
 
 

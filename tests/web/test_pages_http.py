@@ -83,7 +83,7 @@ def test_english_changes_the_labels_of_the_figures(http):
 
 def test_overview_figures_are_the_apis_in_the_workspace_locale(http):
     r = http.get("/", params=CUT)
-    for kpi, unit in (("revenue", "money"), ("win_rate", "rate"), ("avg_deal_size", "money")):
+    for kpi, unit in (("revenue", "money"), ("win_rate", "rate"), ("deals_won", "count")):
         api = http.get("/api/v1/kpi", params={"ids": kpi, **CUT}).json()[0][kpi]
         assert figure(r, kpi) == fmt(api, unit, "fr_FR", "EUR")
     # with a filter: the card follows it, and so does the API
@@ -305,9 +305,9 @@ def test_the_default_period_follows_data_that_stopped_earlier(http):
     assert "June 1, 2026 – June 30, 2026" in text(r)
 
 
-def test_overview_shows_clv_and_quota_attainment_with_a_bar_per_team(http):
+def test_overview_shows_quota_attainment_with_a_bar_per_team(http):
     r = http.get("/", params=CUT)
-    assert 'id="card-clv"' in r.text and 'id="card-quota_attainment"' in r.text
+    assert 'id="card-quota_attainment"' in r.text
     assert len(re.findall(r'<article class="card', r.text)) == 10  # the articles' limit of ten stands
     card = text(r).split('id="card-quota_attainment"')[1].split("</article>")[0]
     names = dict((d["id"], d["label"]) for d in http.get("/api/v1/dimensions/team").json())

@@ -334,7 +334,10 @@ def kpi_label(view: View, kpi_id: str) -> str:
 
 # --------------------------------------------------------------------------- tables
 def _cell(view: View, value, unit: str, small: bool = False) -> dict:
-    sort = None if value is None else float(value) if isinstance(value, (int, float)) else None
+    try:  # the raw figure, for sorting in the browser (Decimal amounts too)
+        sort = None if value is None or isinstance(value, (str, bool)) else float(value)
+    except (TypeError, ValueError):
+        sort = None
     exact = view.fmt(value, unit)
     text = view.fmt_table(value, unit)
     return {"text": text, "num": True, "small": small and value is not None, "na": value is None, "sort": sort,
