@@ -235,24 +235,3 @@ def test_on_a_phone_nothing_overflows_and_the_key_figures_show(phone, path):
         assert box is None or box["x"] + box["width"] <= 390.5
     assert phone.errors == [], phone.errors
 
-
-def test_tables_sort_on_a_click_and_filter_on_a_search(watched):
-    page = watched.open(_with_cut("/equipe?all=1"))
-    board = page.locator("table.leaderboard")
-    names = board.locator("tbody th")
-    n = names.count()
-    assert n >= 8  # long enough for a search box
-    revenue = board.locator("thead th").nth(3)  # rank, rep, team, revenue
-    assert "Chiffre d'affaires" in revenue.inner_text()
-
-    def column() -> list[float]:
-        return [float(v) for v in board.locator("tbody tr td:nth-of-type(3)").evaluate_all(
-            "cells => cells.map(c => c.getAttribute('data-sort') || 'nan')") if v != "nan"]
-    revenue.click()
-    assert column() == sorted(column(), reverse=True) and len(column()) >= 8
-    revenue.click()
-    assert column() == sorted(column())
-    shown = [names.nth(i).inner_text() for i in range(n)]
-    page.locator(".table-search").first.fill(shown[0].split()[0])
-    visible = [names.nth(i).inner_text() for i in range(n) if names.nth(i).is_visible()]
-    assert shown[0] in visible and len(visible) < n
