@@ -64,3 +64,34 @@ def fmt_change(change, kind: str, locale: str = "fr_FR") -> str:
 def _percent_pattern(locale: str) -> str:
     """The locale's percent pattern with one decimal: fr '#,##0,0 %' (with a space), en '#,##0.0%'."""
     return Locale.parse(locale).percent_formats[None].pattern.replace("0%", "0.0%").replace("0\xa0%", "0.0\xa0%")
+
+
+def fmt_compact(v, unit: str, locale: str = "fr_FR", currency: str = "EUR") -> str:
+    """A large figure as read at a glance: 155,2 M€, 12 k (fr); €155.2M, 12K (en).
+
+    Money and counts from 10 000 up are compacted (one decimal at most); money
+    from 1 000 up loses its cents. Other units are shown as :func:`fmt` does.
+    The exact value goes beside it (a title on hover), never instead of it.
+    """
+    from babel.numbers import format_compact_currency, format_compact_decimal
+
+    if missing(v) or unit not in ("money", "count"):
+        return fmt(v, unit, locale, currency)
+    v = float(v)
+    if abs(v) >= 10_000:
+        if unit == "count":
+            return format_compact_decimal(v, locale=locale, fraction_digits=1)
+        text = format_compact_currency(v, currency, locale=locale, fraction_digits=1)
+        return text.replace("\xa0k\xa0", "\xa0k").replace("\xa0M\xa0", "\xa0M").replace("\xa0Md\xa0", "\xa0Md")
+    if unit == "money" and abs(v) >= 1_000:
+        return fmt_whole(v, locale, currency)
+    return fmt(v, unit, locale, currency)
+
+
+def fmt_whole(v, locale: str = "fr_FR", currency: str = "EUR") -> str:
+    """Money without cents (1 234 €): for large amounts, where cents are noise."""
+    if missing(v):
+        return NOT_AVAILABLE[lang(locale)]
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
+    pattern = pattern.replace(".00", "").replace(",00", "")
+    return format_currency(round(float(v)), currency, pattern, locale=locale, currency_digits=False)

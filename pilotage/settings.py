@@ -11,9 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
 
+# What a sales director reads first (issue #9). Ten at most. Quota attainment (with a bar per team on
+# the overview) took the place of the share of reps at quota (on the team page). CLV and pipeline
+# coverage are candidates a workspace can pick: `pilotage settings --set focus=revenue,clv,...`.
 DEFAULT_FOCUS = (
     "revenue", "revenue_growth", "deals_won", "avg_deal_size", "win_rate",
-    "lead_conversion_rate", "sales_cycle_days", "reps_at_quota_share", "churn_rate",
+    "lead_conversion_rate", "sales_cycle_days", "quota_attainment", "churn_rate",
     "weighted_pipeline",
 )
 

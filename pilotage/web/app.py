@@ -19,13 +19,13 @@ from fastapi.staticfiles import StaticFiles
 
 import pilotage
 from pilotage.errors import DatabaseLocked, ImportRejected, InvalidCut, PilotageError, UnknownKpi
-from pilotage.web import api, api_forecast, api_goals, pages
+from pilotage.web import api, api_forecast, api_goals, assets, pages
 from pilotage.web.state import State, StateDep, get_state
 
 __all__ = ["State", "StateDep", "create_app", "get_state"]  # State and StateDep live in web/state.py
 
 STATIC = Path(__file__).parent / "static"
-PLOTLY_JS = Path(__import__("plotly").__file__).parent / "package_data" / "plotly.min.js"
+PLOTLY_JS = assets.FILES["plotly.js"]  # the partial bundle; pages load it from its hashed /assets/ address
 
 
 def create_app(url: str | None = None, ws: pilotage.Workspace | None = None,
@@ -88,5 +88,6 @@ def create_app(url: str | None = None, ws: pilotage.Workspace | None = None,
     app.include_router(api.router)
     app.include_router(api_goals.router)  # goals and challenges
     app.include_router(api_forecast.router)
+    app.include_router(assets.router)
     app.include_router(pages.router)
     return app

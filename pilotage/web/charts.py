@@ -13,13 +13,24 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import plotly.graph_objects as go
 from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_symbol, get_decimal_symbol, get_group_symbol
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from pilotage import formatting
 
 if TYPE_CHECKING:
     from pilotage.web.pages.common import View
 
-PALETTE = ("#1f5fa8", "#d9730d", "#2a8a50", "#b8323f", "#7452b8", "#5a6872", "#b08d00", "#0b8794",
-           "#c2418f", "#3d7a1f", "#8c564b", "#17becf", "#9e9ac8", "#e7969c")
+PALETTE = ("#1f5fa8", "#d9730d", "#2a8a50", "#b8323f", "#7452b8", "#0b8794", "#b08d00", "#c2418f",
+           "#3d7a1f", "#8c564b", "#17becf", "#9e9ac8", "#e7969c")
+MAX_SERIES = 6  # more colours than that cannot be told apart: the rest is grouped as "Autres"
+OTHERS_COLOUR = "#9ca3af"
+
+
+def colours(keys) -> dict:
+    """One colour per key (a product, a source) whatever the chart: keys in a stable order
+    (sorted as text), the first MAX_SERIES get PALETTE's colours, the others the grey of "Autres"."""
+    ordered = sorted({str(k) for k in keys})
+    return {k: PALETTE[i] if i < MAX_SERIES else OTHERS_COLOUR for i, k in enumerate(ordered)}
 
 PLOTLY_CONFIG = {
     "displaylogo": False, "displayModeBar": False, "responsive": True, "showTips": False,
@@ -52,10 +63,7 @@ def axis_unit(view: View, unit: str) -> dict:
     if unit == "rate":
         return {"ticksuffix": "\u00a0%" if view.lang == "fr" else "%"}
     if unit == "money":
-        sym = get_currency_symbol(view.currency, locale=view.locale)
-        if format_currency(1, view.currency, locale=view.locale).startswith(sym):
-            return {"tickprefix": sym, "tickformat": "~s"}
-        return {"ticksuffix": "\u00a0" + sym, "tickformat": "~s"}
+        return {}  # ticks computed by chart(): 15 M€, never plotly's SI "15M" or "800m"
     if unit == "days":
         return {"ticksuffix": "\u00a0j" if view.lang == "fr" else " d"}
     return {}
@@ -73,6 +81,7 @@ def plot_values(values, unit: str) -> list:
 
 def base_layout(view: View, *, height: int = 300, unit: str = "count", legend: bool = True, **kw) -> dict:
     layout = dict(
+        meta={"unit": unit, "locale": view.locale, "currency": view.currency, "empty": view.t("common.no_data_chart")},
         template=go.layout.Template(), height=height, separators=_separators(view.locale),
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 12,
               "color": "#1f2937"},
@@ -95,7 +104,76 @@ def base_layout(view: View, *, height: int = 300, unit: str = "count", legend: b
     return layout
 
 
+def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """Round tick values covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten."""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi - lo <= 0:
+        hi = lo + 1
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw - 1e-12)
+    first = math.floor(lo / step + 1e-9) * step
+    ticks = [first]
+    while ticks[-1] < hi - 1e-9 * step:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
+def _axis_values(fig: go.Figure, axis: str) -> list[float]:
+    """The plotted values along ``axis`` ("x" or "y"), stacked bars summed per category."""
+    stacked = fig.layout.barmode in ("stack", "relative")
+    sums: dict = {}
+    out: list[float] = []
+    for tr in fig.data:
+        if tr.type not in ("bar", "scatter"):
+            continue
+        on = "x" if getattr(tr, "orientation", None) == "h" else "y"
+        if on != axis or (axis == "y" and tr.yaxis not in (None, "y")):
+            continue
+        cats = (tr.y if axis == "x" else tr.x) or ()
+        vals = (tr.x if axis == "x" else tr.y) or ()
+        for i, v in enumerate(vals):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            if stacked and tr.type == "bar":
+                key = cats[i] if i < len(cats) else i
+                sums[key] = sums.get(key, 0.0) + float(v)
+            else:
+                out.append(float(v))
+    return out + list(sums.values())
+
+
+def _has_data(fig: go.Figure) -> bool:
+    for tr in fig.data:
+        if tr.type not in ("bar", "scatter"):
+            return True  # histograms, funnels: drawn as they are
+        for v in list(tr.y or ()) + list(tr.x if getattr(tr, "orientation", None) == "h" else ()):
+            if v is not None and not (isinstance(v, float) and math.isnan(v)) and not isinstance(v, str):
+                return True
+    return False
+
+
 def chart(fig: go.Figure, label: str, height: int) -> dict:
+    """The figure as JSON for the page. Money and count axes get ticks in the view's locale
+    (15 M€, 12 k; €15M, 12K), computed here rather than by plotly's SI format ("800m");
+    a chart with no value at all is replaced by "pas de données pour cette période"."""
+    meta = dict(fig.layout.meta or {}) if isinstance(fig.layout.meta, dict) else {}
+    fig.layout.meta = None
+    if meta and not _has_data(fig):
+        return {"id": f"chart-{next(_counter)}", "json": "{}", "label": label, "height": height,
+                "empty": meta.get("empty")}
+    unit = meta.get("unit")
+    if unit in ("money", "count"):
+        axis = "x" if any(getattr(tr, "orientation", None) == "h" for tr in fig.data) else "y"
+        ax = fig.layout.xaxis if axis == "x" else fig.layout.yaxis
+        values = _axis_values(fig, axis)
+        if values and ax.visible is not False and (unit == "money" or max(map(abs, values)) >= 1000):
+            ticks = nice_ticks(min(values), max(values))
+            text = [formatting.fmt_whole(v, meta["locale"], meta["currency"])
+                    if unit == "money" and abs(v) < 1000 and float(v).is_integer()
+                    else formatting.fmt_compact(v, unit, meta["locale"], meta["currency"]) for v in ticks]
+            ax.update(tickmode="array", tickvals=ticks, ticktext=text, ticksuffix="", tickprefix="",
+                      range=[ticks[0], ticks[-1] + (ticks[-1] - ticks[0]) * 0.03])
     text = fig.to_json()
     # safe inside <script type="application/json">: no "</" can close the element
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -151,6 +229,7 @@ def bar_chart(view: View, categories: list[str], series: list[tuple], unit: str,
                                 **axis_unit(view, unit)})
     else:
         layout = base_layout(view, height=height, unit=unit, legend=len(series) > 1)
+    layout["meta"]["unit"] = unit
     return chart(go.Figure(traces, layout=layout), label, height)
 
 

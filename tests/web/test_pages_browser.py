@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from pilotage.formatting import fmt
+from pilotage.formatting import fmt, fmt_compact
 from tests.web.conftest import PAGES as ALL_PAGES
 
 pytestmark = pytest.mark.browser
@@ -129,7 +129,8 @@ def test_choosing_a_team_changes_the_figures(watched, live):
     page.get_by_role("button", name="Appliquer").click()
     page.wait_for_load_state("networkidle")
     assert "team=TEAM-1" in page.url and "from=2025-07-01" in page.url
-    after = page.locator('[data-kpi="revenue"]').inner_text()
+    after = page.locator('[data-kpi="revenue"]').get_attribute("title") \
+        or page.locator('[data-kpi="revenue"]').inner_text()
     assert after != before
     api = httpx.get(live.url + "/api/v1/kpi", params={"ids": "revenue", "from": "2025-07-01", "to": "2026-07-01",
                                                       "where": "team=TEAM-1"}).json()[0]["revenue"]
@@ -145,11 +146,14 @@ def test_a_cards_figure_is_the_apis(watched, live):
     page = watched.open(_with_cut("/"))
     settings = httpx.get(live.url + "/api/v1/settings").json()
     locale, currency = settings["locale"], settings["currency"]
-    for kpi, unit in (("revenue", "money"), ("win_rate", "rate"), ("deals_won", "count"),
+    for kpi, unit in (("revenue", "money"), ("win_rate", "rate"), ("avg_deal_size", "money"),
                       ("sales_cycle_days", "days"), ("weighted_pipeline", "money")):
         api = httpx.get(live.url + "/api/v1/kpi", params={"ids": kpi, "from": "2025-07-01",
                                                           "to": "2026-07-01"}).json()[0][kpi]
-        assert page.locator(f'.card [data-kpi="{kpi}"]').inner_text() == fmt(api, unit, locale, currency)
+        shown = page.locator(f'.card [data-kpi="{kpi}"]')
+        # the card shows the compact figure (155,2 M€), the exact one on hover
+        assert (shown.get_attribute("title") or shown.inner_text()) == fmt(api, unit, locale, currency)
+        assert shown.inner_text() == fmt_compact(api, unit, locale, currency)
     # a card leads to its KPI page with the same cut
     page.locator("#card-win_rate h3 a").click()
     page.wait_for_load_state("networkidle")
@@ -196,3 +200,38 @@ def test_keyboard_reaches_the_filter_form(watched):
     assert "period=month" in page.url and "from=" not in page.url  # a preset keeps a short address
     assert page.locator("#f-period").input_value() == "month"
     assert watched.errors == []
+
+
+@pytest.fixture
+def phone(browser, live):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR", is_mobile=True)
+    w = Watched(context.new_page(), live.url)
+    yield w
+    context.close()
+
+
+def _inside(box, width: int = 390) -> bool:
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5
+
+
+@pytest.mark.parametrize("path", ["/", "/equipe", "/pipeline", "/leads"])
+def test_on_a_phone_nothing_overflows_and_the_key_figures_show(phone, path):
+    page = phone.open(_with_cut(path))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
+    # the filters are folded behind a button, which opens them
+    assert not page.locator("#filters").is_visible()
+    page.locator(".filters-toggle").click()
+    assert page.locator("#f-team").is_visible()
+    if path == "/":
+        assert _inside(page.locator('.card [data-kpi="revenue"]').bounding_box())
+    if path == "/equipe":
+        # the leaderboard keeps the name and the revenue of the first rep in view, without scrolling
+        first = page.locator("table.leaderboard tbody tr").first
+        assert _inside(first.locator("th").bounding_box())
+        assert _inside(first.locator("td.num").nth(1).bounding_box())
+    # chart labels (funnel, quota) are not cut at the right edge of their box
+    for svg in page.locator(".plot .main-svg").all():
+        box = svg.bounding_box()
+        assert box is None or box["x"] + box["width"] <= 390.5
+    assert phone.errors == [], phone.errors
+

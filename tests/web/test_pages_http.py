@@ -33,9 +33,10 @@ def h1(r: httpx.Response) -> str:
 
 
 def figure(r: httpx.Response, kpi_id: str) -> str:
-    m = re.search(rf'data-kpi="{kpi_id}">(.*?)</', text(r), re.S)
+    """The exact figure of a card or tile: its hover title when the card shows it compact (155,2 M€)."""
+    m = re.search(rf'data-kpi="{kpi_id}"(?: title="([^"]*)")?>(.*?)</', text(r), re.S)
     assert m, f"no figure for {kpi_id}"
-    return m.group(1).strip()
+    return (m.group(1) or m.group(2)).strip()
 
 
 @pytest.mark.parametrize("path, fr, en", PAGES)
@@ -50,6 +51,23 @@ def test_every_page_answers_in_french_then_english(http, path, fr, en):
     assert '<html lang="en">' in r.text
     assert h1(r) == en
     assert "Overview" in text(r) and "Vue d'ensemble" not in text(r)
+
+
+RAW_KEY = re.compile(r"\b(?:app|nav|lang|footer|filters|preset|grain|compare|common|overview|leads|pipeline|team|"
+                     r"customers|pricing|kpi|catalogue|unit|quarter|error|colon)\.[a-z_]+(?:\.[a-z_]+)*\b")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_page_shows_a_raw_translation_key(http, lang):
+    """Every page, and the KPI pages of the product and growth kinds, in both languages: no "kpi.role.xxx"."""
+    paths = [p for p, _, _ in PAGES] + ["/kpi/clv", "/kpi/revenue_growth", "/kpi/nps", "/kpi/avg_purchase_value"]
+    for path in paths:
+        r = http.get(path, params={**CUT, "lang": lang})
+        assert r.status_code == 200, path
+        visible = re.sub(r"<script.*?</script>", " ", r.text, flags=re.S)
+        attrs = re.findall(r'(?:title|aria-label|placeholder)="([^"]*)"', r.text)
+        shown = html.unescape(visible) + " " + " ".join(attrs)
+        assert RAW_KEY.findall(shown) == [], f"{path} ({lang}): {RAW_KEY.findall(shown)}"
 
 
 def test_english_changes_the_labels_of_the_figures(http):
@@ -286,3 +304,17 @@ def test_the_default_period_follows_data_that_stopped_earlier(http):
     # "this month" is then June 2026, the data's last month
     r = http.get("/", params={"today": "2026-12-04", "period": "month", "lang": "en"})
     assert "June 1, 2026 – June 30, 2026" in text(r)
+
+
+def test_overview_shows_quota_attainment_with_a_bar_per_team(http):
+    r = http.get("/", params=CUT)
+    assert 'id="card-quota_attainment"' in r.text
+    assert len(re.findall(r'<article class="card', r.text)) == 10  # the articles' limit of ten stands
+    card = text(r).split('id="card-quota_attainment"')[1].split("</article>")[0]
+    names = dict((d["id"], d["label"]) for d in http.get("/api/v1/dimensions/team").json())
+    rows = [x for x in http.get("/api/v1/kpi", params={"ids": "quota_attainment", "by": "team", **CUT}).json()
+            if x["quota_attainment"] is not None and x["team"] is not None]
+    assert rows  # the small demo has quotas for every team
+    for x in rows:
+        assert f'{names[x["team"]]}</span>' in card
+        assert fmt(x["quota_attainment"], "rate", "fr_FR") in card

@@ -43,11 +43,12 @@ from pilotage.catalogue.model import Ratio
 from pilotage.engine import periods as P
 from pilotage.engine.query import MAX_DATE, MIN_DATE, dimensions_of, measures_of, resolve_range, side_by_side
 from pilotage.errors import PilotageError
-from pilotage.web import data, i18n
+from pilotage.web import assets, data, i18n
 from pilotage.web.charts import PLOTLY_CONFIG, period_label
 from pilotage.web.state import State
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+TEMPLATES.env.globals["asset"] = assets.url
 
 FILTER_DIMS = ("team", "rep", "source", "segment", "pipeline")
 PRESETS = ("month", "last_month", "quarter", "last_quarter", "ytd", "12m", "custom")
@@ -129,6 +130,16 @@ class View:
     # formatting in the view's locale
     def fmt(self, v, unit: str) -> str:
         return formatting.fmt(v, unit, self.locale, self.currency)
+
+    def fmt_compact(self, v, unit: str) -> str:
+        """155,2 M€ on a card; the exact figure goes in its title (hover)."""
+        return formatting.fmt_compact(v, unit, self.locale, self.currency)
+
+    def fmt_table(self, v, unit: str) -> str:
+        """A table cell: amounts from 1 000 up without cents."""
+        if unit == "money" and v is not None and not formatting.missing(v) and abs(float(v)) >= 1000:
+            return formatting.fmt_whole(v, self.locale, self.currency)
+        return self.fmt(v, unit)
 
     def fmt_change(self, change, kind: str) -> str:
         return formatting.fmt_change(change, kind, self.locale)
@@ -330,8 +341,19 @@ def kpi_label(view: View, kpi_id: str) -> str:
 
 # --------------------------------------------------------------------------- tables
 def _cell(view: View, value, unit: str, small: bool = False) -> dict:
-    return {"text": view.fmt(value, unit), "num": True, "small": small and value is not None,
-            "na": value is None}
+    try:  # the raw figure, for sorting in the browser (Decimal amounts too)
+        sort = None if value is None or isinstance(value, (str, bool)) else float(value)
+    except (TypeError, ValueError):
+        sort = None
+    exact = view.fmt(value, unit)
+    text = view.fmt_table(value, unit)
+    return {"text": text, "num": True, "small": small and value is not None, "na": value is None, "sort": sort,
+            "title": exact if exact != text else None}
+
+
+def show_all(request: Request) -> bool:
+    """``all=1``: the tables of the page list every row ("+103 autres valeurs · tout afficher")."""
+    return (request.query_params.get("all") or "").strip() == "1"
 
 
 def kpi_table(state: State, view: View, df: pd.DataFrame | None, ids: list[str], *, dim: str | None,
@@ -364,14 +386,17 @@ def kpi_table(state: State, view: View, df: pd.DataFrame | None, ids: list[str],
             for i in ids:
                 unit = BY_ID[i].unit
                 cells.append(_cell(view, clean(r.get(i)), unit, flag_small and is_small(r, i)))
-            rows.append({"head": head_text, "cells": cells})
+            raw = r.get(dim) if label else None
+            title = str(raw) if raw is not None and str(raw) != head_text else None  # the id on hover
+            rows.append({"head": head_text, "cells": cells, "title": title})
     foot = None
     if total is not None and len(total):
         r = total.to_dict(orient="records")[0]
         foot = {"head": view.t("common.total"),
                 "cells": [{"text": "", "num": False} for _ in extra_cols]
                 + [_cell(view, clean(r.get(i)), BY_ID[i].unit, flag_small and is_small(r, i)) for i in ids]}
-    return {"caption": caption, "head": head, "rows": rows, "foot": foot, "more": more,
+    more_url = view.here(all=1) if more else None
+    return {"caption": caption, "head": head, "rows": rows, "foot": foot, "more": more, "more_url": more_url,
             "has_small": any(c.get("small") for row in rows for c in row["cells"])}
 
 
@@ -390,7 +415,8 @@ def tile(view: View, kpi_id: str, value, *, sub: str | None = None, small: bool 
          link_filters: dict | None = None, label: str | None = None) -> dict:
     return {"id": kpi_id, "label": label or kpi_label(view, kpi_id),
             "url": view.url(f"/kpi/{kpi_id}", **(link_filters or {})),
-            "text": view.fmt(value, BY_ID[kpi_id].unit), "na": value is None, "sub": sub,
+            "text": view.fmt_compact(value, BY_ID[kpi_id].unit), "exact": view.fmt(value, BY_ID[kpi_id].unit),
+            "na": value is None, "sub": sub,
             "small": small and value is not None, "warn": warn}
 
 

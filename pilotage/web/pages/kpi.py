@@ -17,6 +17,7 @@ from pilotage.exports import safe_cell
 from pilotage.web import data, i18n
 from pilotage.web.charts import time_chart
 from pilotage.web.pages.common import (
+    show_all,
     BREAKDOWN_ROWS,
     CSV_MAX_ROWS,
     RECORDS_PAGE,
@@ -68,6 +69,15 @@ def _display(view: View, col: str, v) -> str:
     return str(v)
 
 
+def role_label(view: View, role: str) -> str:
+    """The heading of a records section: value, numerator, denominator, or the KPI a product multiplies."""
+    if f"kpi.role.{role}" in i18n.STRINGS:
+        return view.t(f"kpi.role.{role}")
+    if role in BY_ID:
+        return BY_ID[role].label[view.lang]
+    return i18n.column(role, view.lang)
+
+
 def records_tables(state: State, view: View, ex: dict, page_no: int) -> list[dict]:
     out = []
     names = {d: labeller(state, view, d) for d in ("rep", "team", "product", "campaign")}
@@ -84,7 +94,7 @@ def records_tables(state: State, view: View, ex: dict, page_no: int) -> list[dic
                 cells.append(text)
             body.append(cells)
         pages = max(1, math.ceil(s["total"] / RECORDS_PAGE))
-        out.append({"role": view.t(f"kpi.role.{s['role']}"), "fact": s["fact"], "total": s["total"],
+        out.append({"role": role_label(view, s["role"]), "fact": s["fact"], "total": s["total"],
                     "total_text": view.t("kpi.records_count", n=view.fmt(s["total"], "count")),
                     "columns": [i18n.column(c, view.lang) for c in cols], "rows": body, "pages": pages})
     return out
@@ -117,6 +127,7 @@ def kpi_page(request: Request, state: StateDep, kpi_id: str):
     if f"{kpi_id}_median" in trend.columns:
         series.append((f"{kpi_id}_median", view.t("pipeline.median"), "line"))
     trend_chart = time_chart(view, trend, series, k.unit, label=f"{k.label[view.lang]} – {view.t('kpi.trend')}")
+    all_rows = show_all(request)
     breakdowns = []
     for dim in dimensions_of(k):
         if dim == "stage" and k.unit == "rate" and kpi_id != "stage_conversion":
@@ -124,12 +135,13 @@ def kpi_page(request: Request, state: StateDep, kpi_id: str):
         df = fetch(state, view, [kpi_id], by=[dim])
         breakdowns.append(kpi_table(state, view, df, [kpi_id], dim=dim,
                                     caption=f"{view.t('kpi.by')} {i18n.dimension(dim, view.lang).lower()}",
-                                    sort=kpi_id, limit=BREAKDOWN_ROWS, flag_small=k.section != "pricing"))
+                                    sort=kpi_id, limit=None if all_rows else BREAKDOWN_ROWS,
+                                    flag_small=k.section != "pricing"))
     ex = data.explain(state, kpi_id, start=view.start, end=view.end, filters=f, limit=RECORDS_PAGE,
                       offset=(page_no - 1) * RECORDS_PAGE)
     sections = records_tables(state, view, ex, page_no)
     pages = max([s["pages"] for s in sections] or [1])
-    view.extra = {"page": str(page_no)} if page_no > 1 else {}
+    view.extra = ({"page": str(page_no)} if page_no > 1 else {}) | ({"all": "1"} if all_rows else {})
     value = card.get("value")
     counts = None
     if isinstance(k.kind, Ratio) and val(now, f"{kpi_id}_denominator") is not None:

@@ -6,7 +6,9 @@ import plotly.graph_objects as go
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from pilotage.web.charts import PALETTE, bar_chart, base_layout, chart, period_label, series_trace, time_chart
+from pilotage.web.charts import (
+    MAX_SERIES, OTHERS_COLOUR, PALETTE, bar_chart, base_layout, chart, period_label, series_trace, time_chart,
+)
 from pilotage.web.pages.common import (
     Notes,
     fetch,
@@ -45,10 +47,18 @@ def leads_page(request: Request, state: StateDep):
     periods = sorted(over_time["period"].unique()) if len(over_time) else []
     x = [period_label(view, d, view.grain) for d in periods]
     sources = [s for s in by_source.sort_values("leads", ascending=False)["source"]] if len(by_source) else []
-    for n, s in enumerate(sources):
+    shown, rest = sources[:MAX_SERIES - 1], sources[MAX_SERIES - 1:]
+    if len(rest) == 1:
+        shown, rest = sources, []
+    palette = dict(zip(shown, PALETTE, strict=False))
+    for s in shown:
         part = over_time[over_time["source"].astype(object) == s].set_index("period")["leads"]
         values = [part.get(p) for p in periods]
-        traces.append(series_trace(view, "bar", x, values, "count", src(s), PALETTE[n % len(PALETTE)]))
+        traces.append(series_trace(view, "bar", x, values, "count", src(s), palette[s]))
+    if rest:  # the smallest sources together, as "Autres"
+        part = over_time[over_time["source"].astype(object).isin(rest)].groupby("period")["leads"].sum(min_count=1)
+        traces.append(series_trace(view, "bar", x, [part.get(p) for p in periods], "count",
+                                   f"{view.t('common.others_group')} ({len(rest)})", OTHERS_COLOUR))
     leads_chart = chart(go.Figure(traces, layout=base_layout(view, height=340, unit="count", barmode="stack")),
                         view.t("leads.by_source_time"), 340)
 

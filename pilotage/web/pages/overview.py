@@ -15,6 +15,8 @@ from pilotage.engine.query import dimensions_of
 from pilotage.web import i18n
 from pilotage.web.charts import PALETTE, base_layout, chart, period_label, series_trace, sparkline
 from pilotage.web.pages.common import (
+    clean,
+    labeller,
     Notes,
     View,
     cards_for,
@@ -36,6 +38,22 @@ def spark_range(view: View) -> tuple[dt.date, dt.date]:
     return P.step(last, view.grain, -11), view.end
 
 
+def quota_bars(state, view: View) -> list[dict]:
+    """Quota attainment per team, as progress bars (100 % = the team's target; the bar stops at 150 %)."""
+    df = fetch(state, view, ["quota_attainment"], by=["team"])
+    if df is None or not len(df):
+        return []
+    name = labeller(state, view, "team")
+    out = []
+    for r in df.sort_values("quota_attainment", ascending=False, na_position="last").to_dict(orient="records"):
+        v = clean(r.get("quota_attainment"))
+        if v is None or r.get("team") is None:
+            continue
+        out.append({"team": name(r["team"]), "id": str(r["team"]), "text": view.fmt(v, "rate"),
+                    "width": round(min(v, 1.5) / 1.5 * 100, 1), "reached": v >= 1})
+    return out
+
+
 @router.get("/", response_class=HTMLResponse)
 @page
 def overview(request: Request, state: StateDep):
@@ -52,7 +70,8 @@ def overview(request: Request, state: StateDep):
         k = BY_ID[i]
         c = prev.get(i) or {}
         v = c.get("value")
-        card = {"id": i, "label": k.label[view.lang], "url": view.url(f"/kpi/{i}"), "text": view.fmt(v, k.unit),
+        card = {"id": i, "label": k.label[view.lang], "url": view.url(f"/kpi/{i}"), "text": view.fmt_compact(v, k.unit),
+                "exact": view.fmt(v, k.unit),
                 "na": v is None, "small": bool(c.get("small_sample")) and v is not None,
                 "changes": [change_badge(view, c, view.t("common.vs_previous")),
                             change_badge(view, year.get(i), view.t("common.vs_year"))],
@@ -65,8 +84,10 @@ def overview(request: Request, state: StateDep):
         if i == "revenue" and set(kpi_filters(view.filters, i)) <= {"rep", "team"}:
             att, target = val(quota, "quota_attainment"), val(quota, "quota_attainment_denominator")
             if att is not None and target:
-                card["target"] = (f"{view.t('overview.target')} : {view.fmt(target, 'money')} · "
+                card["target"] = (f"{view.t('overview.target')} : {view.fmt_table(target, 'money')} · "
                                   f"{view.t('overview.attained')} {view.fmt(att, 'rate')}")
+        if i == "quota_attainment":
+            card["bars"] = quota_bars(state, view)
         if i == "reps_at_quota_share" and service.quotas_too_ambitious(v, val(quota, "quota_attainment")):
             card["warn"] = view.t("team.quota_warning")
         cards.append(card)
@@ -87,5 +108,5 @@ def overview(request: Request, state: StateDep):
     revenue_chart = chart(fig, view.t("overview.revenue_chart"), 320)
     return render(request, "overview.html", view, state, page="overview", title=view.t("overview.title"),
                   notes=notes, cards=cards, revenue_chart=revenue_chart,
-                  revenue_total=view.fmt(prev["revenue"]["value"] if "revenue" in prev
+                  revenue_total=view.fmt_table(prev["revenue"]["value"] if "revenue" in prev
                                          else val(fetch(state, view, ["revenue"]), "revenue"), "money"))

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from pilotage.web.charts import PALETTE, base_layout, chart, period_label, series_trace
+from pilotage.web.charts import MAX_SERIES, colours, base_layout, chart, period_label, series_trace
 from pilotage.web.pages.common import Notes, fetch, kpi_table, labeller, page, parse_view, render, tile, val
 from pilotage.web.state import StateDep
 
@@ -29,14 +29,18 @@ def pricing_page(request: Request, state: StateDep):
     periods = sorted(over_time["period"].unique()) if len(over_time) else []
     x = [period_label(view, d, view.grain) for d in periods]
     charts = []
+    # at most MAX_SERIES lines (the highest price indexes; the table lists every product), each product
+    # in the same colour on both charts
+    products = list(by_product.sort_values("price_index", ascending=False)["product"])[:MAX_SERIES] \
+        if len(by_product) else []
+    palette = colours(products)
+    palette = {p: palette[str(p)] for p in products}
     for kid, unit, key in (("price_index", "index", "pricing.index_chart"),
                            ("price_gap", "money", "pricing.gap_chart")):
         traces = []
-        products = list(by_product.sort_values(kid, ascending=False)["product"]) if len(by_product) else []
-        for n, p in enumerate(products):
+        for p in products:
             part = over_time[over_time["product"].astype(object) == p].set_index("period")[kid]
-            traces.append(series_trace(view, "line", x, [part.get(d) for d in periods], unit, name(p),
-                                       PALETTE[n % len(PALETTE)]))
+            traces.append(series_trace(view, "line", x, [part.get(d) for d in periods], unit, name(p), palette[p]))
         layout = base_layout(view, height=320, unit=unit)
         if kid == "price_index":
             layout["yaxis"]["rangemode"] = "normal"

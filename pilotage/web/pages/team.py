@@ -9,11 +9,23 @@ from fastapi.responses import HTMLResponse
 
 from pilotage import service
 from pilotage.web.charts import PALETTE, axis_unit, base_layout, chart, plot_values
-from pilotage.web.pages.common import Notes, fetch, kpi_table, labeller, page, parse_view, render, tiles_from, val
+from pilotage.web.pages.common import (
+    Notes,
+    fetch,
+    kpi_table,
+    labeller,
+    page,
+    parse_view,
+    render,
+    show_all,
+    tiles_from,
+    val,
+)
 from pilotage.web.state import StateDep
 
 router = APIRouter(include_in_schema=False)
 
+LEADER_ROWS = 15  # the page stays short at 1440 px; "tout afficher" lists every rep
 LEADER_IDS = ["revenue", "deals_won", "win_rate", "activities", "activities_per_won_deal", "quota_attainment",
               "comp_to_revenue_ratio"]
 
@@ -33,7 +45,7 @@ def team_page(request: Request, state: StateDep):
         reps = reps.sort_values("revenue", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
         reps["rank"] = range(1, len(reps) + 1)
     leaderboard = kpi_table(state, view, reps, LEADER_IDS, dim="rep", caption=view.t("team.leaderboard"),
-                            total=total, extra_cols=[
+                            total=total, limit=None if show_all(request) else LEADER_ROWS, extra_cols=[
                                 {"label": view.t("team.rank"), "value": lambda r: str(r["rank"]), "num": True},
                                 {"label": view.t("team.team"), "value": lambda r: team_name(r.get("team"))}])
     # the rank before the name
@@ -59,14 +71,15 @@ def team_page(request: Request, state: StateDep):
         marker={"color": [PALETTE[2] if v >= 1 else PALETTE[3] for v in values]},
         customdata=[view.fmt(v, "rate") for v in values], hovertemplate="%{y} : %{customdata}<extra></extra>",
         text=[view.fmt(v, "rate") for v in values], textposition="outside", cliponaxis=False),
-        layout=base_layout(view, height=60 + 24 * max(len(att), 1), legend=False, hovermode="closest",
+        layout=base_layout(view, height=60 + 18 * max(len(att), 1), legend=False, hovermode="closest",
+                           margin={"l": 8, "r": 56, "t": 8, "b": 8}, bargap=0.25,
                        yaxis={"type": "category", "autorange": "reversed", "gridcolor": "rgba(0,0,0,0)",
                               "rangemode": "normal"},
                        xaxis={"type": "linear", "showgrid": True, "gridcolor": "#e5e7eb",
                               **axis_unit(view, "rate")},
                        shapes=[{"type": "line", "yref": "paper", "y0": 0, "y1": 1, "x0": 100, "x1": 100,
                                 "line": {"color": "#111827", "dash": "dot", "width": 1}}]))
-    att_chart = chart(fig, view.t("team.attainment_chart"), 60 + 24 * max(len(att), 1))
+    att_chart = chart(fig, view.t("team.attainment_chart"), 60 + 18 * max(len(att), 1))
     return render(request, "team.html", view, state, page="team", title=view.t("team.title"), notes=notes,
                   leaderboard=leaderboard, team_table=team_table, quota_tiles=quota_tiles, quota_warning=warn,
                   share=share, att_chart=att_chart)
