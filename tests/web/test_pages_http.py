@@ -285,3 +285,12 @@ def test_the_default_period_follows_data_that_stopped_earlier(http):
     # "this month" is then June 2026, the data's last month
     r = http.get("/", params={"today": "2026-12-04", "period": "month", "lang": "en"})
     assert "June 1, 2026 – June 30, 2026" in text(r)
+
+
+def test_an_immature_cohort_rate_is_said_so_not_compared(http):
+    # the demo data ends on 30 June 2026: deals created in spring 2026 are still open, so the win
+    # rate of July 2025 - June 2026 is not final; its card says so instead of showing a fall in red
+    t = text(http.get("/", params={"today": "2026-12-04"}))
+    card = t[t.index("Taux de transformation"):][:400]
+    assert "en cours de maturation" in card
+    assert "▼" not in card
