@@ -58,6 +58,7 @@ STRINGS: dict[str, dict[str, str]] = {
                         "en": "The data ends on {date}: the period ends at the data's last complete month."},
     "period.to_date": {"fr": "Période en cours : comparée au même nombre de jours de la période précédente.",
                        "en": "Period under way: compared with the same number of days of the previous period."},
+    "common.immature_short": {"fr": "en cours de maturation", "en": "still maturing"},
     "common.immature": {"fr": "Des affaires de cette période sont encore ouvertes : le taux va encore changer et "
                               "n'est pas comparé.",
                         "en": "Deals of this period are still open: the rate will still change and is not compared."},

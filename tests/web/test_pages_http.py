@@ -318,3 +318,12 @@ def test_overview_shows_quota_attainment_with_a_bar_per_team(http):
     for x in rows:
         assert f'{names[x["team"]]}</span>' in card
         assert fmt(x["quota_attainment"], "rate", "fr_FR") in card
+
+
+def test_an_immature_cohort_rate_is_said_so_not_compared(http):
+    # the demo data ends on 30 June 2026: deals created in spring 2026 are still open, so the win
+    # rate of July 2025 - June 2026 is not final; its card says so instead of showing a fall in red
+    t = text(http.get("/", params={"today": "2026-12-04"}))
+    card = t[t.index("Taux de transformation"):][:400]
+    assert "en cours de maturation" in card
+    assert "▼" not in card

@@ -536,6 +536,9 @@ def cards_for(state: State, view: View, ids: list[str], compare: str, notes: Not
 
 
 def change_badge(view: View, card: dict | None, label: str) -> dict:
+    if card and card.get("immature"):  # a cohort still playing out: said, not compared (pilotage.periods)
+        return {"label": label, "text": view.t("common.immature_short"), "cls": "neutral", "arrow": "◔",
+                "sr": view.t("common.immature")}
     if not card or card.get("change") is None:
         return {"label": label, "text": "—", "cls": "neutral", "arrow": "", "sr": ""}
     ch = card["change"]
