@@ -24,7 +24,9 @@ def db(tmp_path):
 def test_doctor_on_a_sound_workspace(db):
     p = run("doctor", "--db", db)
     assert p.returncode == 0, p.stderr
-    assert "schema version 1" in p.stdout
+    from pilotage.store.migrations import LATEST
+
+    assert f"schema version {LATEST}" in p.stdout
     assert "integrity: 17 tables read whole, 3 rows" in p.stdout
     assert "free disk space" in p.stdout
 

@@ -217,10 +217,11 @@ def test_an_older_database_is_upgraded_without_losing_anything(tmp_path, monkeyp
     def v2(database):
         database.execute(f"ALTER TABLE {database.q('reps')} ADD COLUMN nickname VARCHAR")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, (2, "rep nickname", v2)])
-    monkeypatch.setattr(migrations, "LATEST", 2)
+    nxt = migrations.LATEST + 1
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, (nxt, "rep nickname", v2)])
+    monkeypatch.setattr(migrations, "LATEST", nxt)
     with pilotage.connect(db, create=True) as ws:
-        assert migrations.current_version(ws.db) == 2
+        assert migrations.current_version(ws.db) == nxt
         assert counts(ws) == before
         assert "nickname" in ws.db.table("reps").columns
 

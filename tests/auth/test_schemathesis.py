@@ -45,7 +45,8 @@ def test_openapi_is_the_served_one(fuzz_server):
     import httpx
 
     served = httpx.get(fuzz_server.url + "/api/v1/openapi.json").json()
-    assert served["paths"] == _openapi()["paths"]
+    core = _openapi()["paths"]  # the core API's operations (goals and forecasts have their own tests)
+    assert {p: v for p, v in served["paths"].items() if p in core} == core
 
 
 @schema.parametrize()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pytest
 
@@ -12,12 +11,7 @@ from pilotage.goals import service as G
 from tests.goals.test_goals import AS_OF, load
 
 
-@dataclass(frozen=True)
-class User:  # the shape of pilotage.auth.model.User
-    email: str
-    role: str
-    rep_id: str | None = None
-    team_ids: tuple[str, ...] = ()
+from pilotage.auth.model import User  # noqa: E402
 
 
 REP1 = User("r1@x.test", "rep", "r1")

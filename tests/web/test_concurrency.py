@@ -52,7 +52,7 @@ def test_reads_answer_during_an_import_with_the_old_data_then_the_new(small_serv
             assert _rate(small_server.url) == 0.25
             # a second import while this one runs: refused, not queued
             r = httpx.post(small_server.url + "/api/v1/import", files={"files": ("reps.csv", b"rep_id,name\nr7,X\n")},
-                           timeout=10)
+                           headers={"X-Pilotage-CSRF": "1"}, timeout=10)
             assert r.status_code == 409
             assert "already running" in r.json()["message"]
             assert time.monotonic() - started < 5  # nothing waited for the writer
