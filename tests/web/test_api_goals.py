@@ -15,7 +15,8 @@ from tests.web.conftest import LiveServer
 @pytest.fixture
 def small(duck):
     load(duck)
-    with LiveServer(duck) as server, httpx.Client(base_url=server.url, timeout=60, headers={"X-Pilotage-CSRF": "1"}) as client:
+    with LiveServer(duck) as server, httpx.Client(base_url=server.url, timeout=60,
+                                                  headers={"X-Pilotage-CSRF": "1"}) as client:
         yield client
 
 
