@@ -15,6 +15,12 @@ class InvalidCut(PilotageError):
     """A grain, a date or a dimension that the KPI cannot be cut by."""
 
 
+class NotInScope(InvalidCut):
+    """KPIs whose records carry no rep or team, asked by a rep or a manager (deny by default).
+
+    The API answers 422; a page shows those figures as not available and the rest of the page."""
+
+
 class DatabaseError(PilotageError):
     pass
 

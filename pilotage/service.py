@@ -43,9 +43,9 @@ def _unscopable(ids, user, ws) -> list[str]:
 
 
 def _not_in_scope(kpi_id: str):
-    from pilotage.errors import InvalidCut
+    from pilotage.errors import NotInScope
 
-    return InvalidCut(f"{kpi_id} is not available in your scope: its records carry no rep or team")
+    return NotInScope(f"{kpi_id} is not available in your scope: its records carry no rep or team")
 
 
 def catalogue(lang: str = "fr") -> list[dict]:

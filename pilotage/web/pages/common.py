@@ -42,7 +42,7 @@ from pilotage.catalogue.kpis import BY_ID
 from pilotage.catalogue.model import Ratio
 from pilotage.engine import periods as P
 from pilotage.engine.query import MAX_DATE, MIN_DATE, dimensions_of, measures_of, resolve_range, side_by_side
-from pilotage.errors import PilotageError
+from pilotage.errors import NotInScope, PilotageError
 from pilotage.web import assets, data, i18n
 from pilotage.web.charts import PLOTLY_CONFIG, period_label
 from pilotage.web.state import State
@@ -282,8 +282,11 @@ def fetch(state: State, view: View, ids, *, grain: str | None = None, by=(), sta
     keys = (["period"] if grain else []) + list(by)
     out = None
     for f, g in groups.items():
-        df = data.kpi(state, g, grain=grain, by=list(by), start=start or view.start, end=end or view.end,
-                      filters=dict(f))
+        try:
+            df = data.kpi(state, g, grain=grain, by=list(by), start=start or view.start, end=end or view.end,
+                          filters=dict(f))
+        except NotInScope:  # none of these is the user's to see: they show as not available, the page stays
+            continue
         out = df if out is None else side_by_side(out, df, keys)
     if keys and out is not None and len(groups) > 1:
         out = out.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
