@@ -210,10 +210,17 @@ def focus_cards(ws: Workspace, *, start=None, end=None, filters=None, compare: s
     return cards
 
 
-def quotas_too_ambitious(share_at_quota, attainment) -> bool:
+MIN_REPS_FOR_QUOTA_WARNING = 3
+
+
+def quotas_too_ambitious(share_at_quota, attainment, reps=None) -> bool:
     """The "quotas likely too ambitious" warning: under 60 % of reps at quota (the catalogue's rule),
-    but never while the team as a whole is at or above its target (103 % is no sign of ambitious quotas)."""
+    but never while the team as a whole is at or above its target (103 % is no sign of ambitious quotas),
+    and never over fewer than three reps (``reps``, when known): one rep below quota says nothing
+    of how a team's quotas were set (a rep's own view holds one rep)."""
     if share_at_quota is None or share_at_quota != share_at_quota or share_at_quota >= 0.6:
+        return False
+    if reps is not None and reps == reps and reps < MIN_REPS_FOR_QUOTA_WARNING:
         return False
     return not (attainment is not None and attainment == attainment and attainment >= 1)
 

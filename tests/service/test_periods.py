@@ -123,3 +123,13 @@ def test_focus_cards_default_to_the_datas_last_12_complete_months(ws):
 ])
 def test_the_too_ambitious_banner_is_not_shown_when_the_team_is_at_target(share, attainment, shown):
     assert service.quotas_too_ambitious(share, attainment) is shown
+
+
+@pytest.mark.parametrize("reps, shown", [
+    (1, False),  # a rep's own view: 0 of 1 at quota says nothing of how the team's quotas were set
+    (2, False),
+    (3, True),   # 1 of 3 at quota (33 %), the team at 80 %: the warning stands
+    (7, True),
+])
+def test_the_too_ambitious_banner_needs_at_least_three_reps(reps, shown):
+    assert service.quotas_too_ambitious(1 / 3, 0.8, reps) is shown

@@ -288,7 +288,12 @@ def fetch(state: State, view: View, ids, *, grain: str | None = None, by=(), sta
         except NotInScope:  # none of these is the user's to see: they show as not available, the page stays
             continue
         out = df if out is None else side_by_side(out, df, keys)
-    if keys and out is not None and len(groups) > 1:
+    if out is None:  # nothing in scope: no rows, every figure not available
+        out = pd.DataFrame(columns=keys + ids) if keys else pd.DataFrame({i: [float("nan")] for i in ids})
+    for i in ids:  # a KPI left out of scope is a column of "not available", not a missing column
+        if i not in out.columns:
+            out[i] = float("nan")
+    if keys and len(groups) > 1:
         out = out.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
     return out
 

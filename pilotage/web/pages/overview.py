@@ -88,7 +88,8 @@ def overview(request: Request, state: StateDep):
                                   f"{view.t('overview.attained')} {view.fmt(att, 'rate')}")
         if i == "quota_attainment":
             card["bars"] = quota_bars(state, view)
-        if i == "reps_at_quota_share" and service.quotas_too_ambitious(v, val(quota, "quota_attainment")):
+        if i == "reps_at_quota_share" and service.quotas_too_ambitious(
+                v, val(quota, "quota_attainment"), c.get("denominator")):
             card["warn"] = view.t("team.quota_warning")
         cards.append(card)
     # the revenue progression, with the comparison period

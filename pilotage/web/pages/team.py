@@ -59,7 +59,8 @@ def team_page(request: Request, state: StateDep):
                            caption=view.t("team.rollup"), sort="revenue", total=total)
     share = val(total, "reps_at_quota_share")
     quota_tiles = tiles_from(view, total, ["reps_at_quota_share", "quota_attainment", "revenue_per_rep"])
-    warn = service.quotas_too_ambitious(share, val(total, "quota_attainment"))
+    warn = service.quotas_too_ambitious(share, val(total, "quota_attainment"),
+                                        val(total, "reps_at_quota_share_denominator"))
     if warn:
         quota_tiles[0]["warn"] = view.t("team.quota_warning")
     att = reps[reps["quota_attainment"].notna()].sort_values("quota_attainment", ascending=False) \
