@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from pilotage.commands.goals import DbOpt, FormatOpt, _check_format, _console, _num, _open
+from pilotage.commands.goals import DbOpt, FormatOpt, _console, _num, _run
 
 app = typer.Typer(no_args_is_help=True, help="Sales challenges: a contest on a KPI, leaderboard, points, rewards.")
 AsOf = Annotated[str | None, typer.Option("--as-of", help="today's date for the leaderboard (default today)")]
@@ -41,26 +40,24 @@ def create(name: Annotated[str, typer.Option("--name")],
     from pilotage.challenges import service
     from pilotage.errors import InvalidCut
 
-    _check_format(format)
-    ws = _open(db)
-    try:
+    def run(ws):
+        start, end = from_, to
         if period:
             from pilotage.goals import periods as GP
 
-            _, from_, to = GP.parse(period, ws.settings.fiscal_year_start, ws.settings.week_start)
-        if not from_ or not to:
+            _, start, end = GP.parse(period, ws.settings.fiscal_year_start, ws.settings.week_start)
+        if not start or not end:
             raise InvalidCut("give --period, or --from and --to")
         try:
             rank_points = [int(x) for x in points.split(",") if x.strip()]
         except ValueError:
             raise InvalidCut(f"--points {points!r}: expected whole numbers, e.g. 100,60,30") from None
-        c = service.create(ws, name=name, kpi=kpi, start=from_, end=to, mode=mode, participants=participant,
-                           rule=rule, threshold=threshold, rank_points=rank_points,
-                           threshold_points=threshold_points, rewards=reward or [], budget=budget)
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(c, ensure_ascii=False, default=str))
+        return service.create(ws, name=name, kpi=kpi, start=start, end=end, mode=mode, participants=participant,
+                              rule=rule, threshold=threshold, rank_points=rank_points,
+                              threshold_points=threshold_points, rewards=reward or [], budget=budget)
+
+    c = _run(db, format, run)
+    if c is None:
         return
     _console().print(f"challenge {c['challenge_id']} created: {c['name']} ({c['kpi']}, {c['start']}..{c['end']}, "
                      f"{len(c['participants'])} participants)")
@@ -71,14 +68,8 @@ def list_(as_of: AsOf = None, format: FormatOpt = "table", db: DbOpt = None):
     """Running, upcoming and past challenges."""
     from pilotage.challenges import service
 
-    _check_format(format)
-    ws = _open(db, read_only=True)
-    try:
-        rows = service.list_(ws, today=_today(as_of))
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(rows, ensure_ascii=False, default=str))
+    rows = _run(db, format, lambda ws: service.list_(ws, today=_today(as_of)), read_only=True)
+    if rows is None:
         return
     from rich.table import Table
 
@@ -114,14 +105,8 @@ def show(challenge_id: Annotated[str, typer.Argument()], as_of: AsOf = None, for
     """A challenge and its leaderboard (frozen once it has ended)."""
     from pilotage.challenges import service
 
-    _check_format(format)
-    ws = _open(db)
-    try:
-        c = service.get(ws, challenge_id, today=_today(as_of))
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(c, ensure_ascii=False, default=str))
+    c = _run(db, format, lambda ws: service.get(ws, challenge_id, today=_today(as_of)))
+    if c is None:
         return
     _print(c)
 
@@ -132,14 +117,8 @@ def close(challenge_id: Annotated[str, typer.Argument()], as_of: AsOf = None, fo
     """End a challenge now: freeze its leaderboard and write its rewards to the ledger."""
     from pilotage.challenges import service
 
-    _check_format(format)
-    ws = _open(db)
-    try:
-        c = service.close(ws, challenge_id, today=_today(as_of))
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(c, ensure_ascii=False, default=str))
+    c = _run(db, format, lambda ws: service.close(ws, challenge_id, today=_today(as_of)))
+    if c is None:
         return
     _print(c)
 
@@ -149,14 +128,8 @@ def ledger(format: FormatOpt = "table", db: DbOpt = None):
     """The reward ledger: who won what, when, for which result."""
     from pilotage.challenges import service
 
-    _check_format(format)
-    ws = _open(db, read_only=True)
-    try:
-        rows = service.ledger(ws)
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(rows, ensure_ascii=False, default=str))
+    rows = _run(db, format, lambda ws: service.ledger(ws), read_only=True)
+    if rows is None:
         return
     from rich.table import Table
 

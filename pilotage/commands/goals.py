@@ -36,6 +36,21 @@ def _check_format(fmt: str) -> None:
         raise PilotageError(f"unknown format {fmt!r}: expected table or json")
 
 
+def _run(db, format: str, fn, *, read_only: bool = False, indent: int | None = None):
+    """Check ``format``, open the workspace, return ``fn(ws)`` and close it. With ``--format json``
+    the result is printed here and None returned: the caller prints its table only for a result."""
+    _check_format(format)
+    ws = _open(db, read_only=read_only)
+    try:
+        out = fn(ws)
+    finally:
+        ws.close()
+    if format == "json":
+        print(json.dumps(out, ensure_ascii=False, default=str, indent=indent))
+        return None
+    return out
+
+
 def _console():
     import shutil
 
@@ -60,15 +75,13 @@ def set_(kpi: Annotated[str, typer.Option("--kpi", help="a KPI id (see `pilotage
     """Set a goal for a rep, a team or (neither given) the company; setting it again changes its target."""
     from pilotage.goals import service
 
-    _check_format(format)
-    ws = _open(db)
-    try:
+    def set_and_check(ws):
         g = service.set_goal(ws, kpi, period, target, rep=rep, team=team)
         service.check_milestones(ws)
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(g, ensure_ascii=False))
+        return g
+
+    g = _run(db, format, set_and_check)
+    if g is None:
         return
     who = f"{g['owner_type']} {g['owner_id']}" if g["owner_id"] else "the company"
     verb = "changed" if g["replaced"] else "set"
@@ -98,14 +111,9 @@ def progress(period: PeriodOpt = None, rep: RepOpt = None, team: TeamOpt = None,
     """Each goal's value, attainment, pace and status (on_track, at_risk, behind; met or missed when over)."""
     from pilotage.goals import service
 
-    _check_format(format)
-    ws = _open(db, read_only=True)
-    try:
-        rows = service.progress(ws, period=period, rep=rep, team=team, as_of=as_of)
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    rows = _run(db, format, lambda ws: service.progress(ws, period=period, rep=rep, team=team, as_of=as_of),
+                read_only=True, indent=1)
+    if rows is None:
         return
     from rich.table import Table
 
@@ -139,24 +147,19 @@ def suggest(period: Annotated[str | None, typer.Option("--period", help="the per
     --backtest scores them on past periods beside "last year + 10 %"."""
     from pilotage.goals import suggest as SG
 
-    _check_format(format)
-    ws = _open(db, read_only=True)
-    try:
-        if backtest:
-            st = ws.settings
-            grain = "quarter"
-            if period:
-                from pilotage.goals import periods as GP
+    def run(ws):
+        if not backtest:
+            return SG.suggest(ws, period, kpi=kpi, percentile=percentile, company_target=company_target)
+        grain = "quarter"
+        if period:
+            from pilotage.goals import periods as GP
 
-                _, s, e = GP.parse(period, st.fiscal_year_start, st.week_start)
-                grain = SG._grain(s, e)
-            res = SG.backtest(ws, kpi=kpi, grain=grain, periods=periods, percentile=percentile)
-        else:
-            res = SG.suggest(ws, period, kpi=kpi, percentile=percentile, company_target=company_target)
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(res, ensure_ascii=False, default=str, indent=1))
+            _, s, e = GP.parse(period, ws.settings.fiscal_year_start, ws.settings.week_start)
+            grain = SG._grain(s, e)
+        return SG.backtest(ws, kpi=kpi, grain=grain, periods=periods, percentile=percentile)
+
+    res = _run(db, format, run, read_only=True, indent=1)
+    if res is None:
         return
     from rich.table import Table
 
@@ -187,14 +190,9 @@ def team(period: PeriodOpt = None, team: TeamOpt = None,
     """The team's quota picture: share of reps at quota (< 60 % warned), distribution, quality signals."""
     from pilotage.goals import service
 
-    _check_format(format)
-    ws = _open(db, read_only=True)
-    try:
-        p = service.team_picture(ws, period=period, team=team, kpi=kpi, as_of=as_of)
-    finally:
-        ws.close()
-    if format == "json":
-        print(json.dumps(p, ensure_ascii=False, indent=1))
+    p = _run(db, format, lambda ws: service.team_picture(ws, period=period, team=team, kpi=kpi, as_of=as_of),
+             read_only=True, indent=1)
+    if p is None:
         return
     con = _console()
     con.print(f"{p['reps_at_quota']} of {p['reps']} reps at quota ({_pct(p['share_at_quota'])}); "
