@@ -137,5 +137,6 @@ def stages(state: State) -> list[dict]:
 
 
 def after_write(state: State) -> None:
-    """Drop every cached answer: the next page shows the new data."""
+    """Drop every cached answer and rendered page: the next page shows the new data."""
     state.cache.clear()
+    state.writes += 1  # in the page cache's key

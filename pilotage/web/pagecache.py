@@ -19,7 +19,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 
-SKIP = ("/api/", "/static/", "/docs")
+SKIP = ("/api/", "/static/", "/docs", "/admin", "/login")  # the admin's and login's forms: never kept
 MAX_PAGES = 128
 MAX_BYTES = 2 << 20  # a page larger than this is not kept
 
@@ -32,9 +32,9 @@ class PageCache:
         self._lock = threading.Lock()
         self._version = None
 
-    def _key(self, scope, version: int) -> tuple:
+    def _key(self, scope, version: int, writes: int) -> tuple:
         cookie = b"\n".join(v for k, v in scope.get("headers", []) if k in (b"cookie", b"authorization"))
-        return (scope["path"], scope.get("query_string", b""), cookie, dt.date.today(), version)
+        return (scope["path"], scope.get("query_string", b""), cookie, dt.date.today(), version, writes)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(SKIP) or (
@@ -49,7 +49,7 @@ class PageCache:
         if version != self._version:
             self.clear()
             self._version = version
-        key = self._key(scope, version)
+        key = self._key(scope, version, state.writes)  # writes: goals, challenges, settings set in the app
         with self._lock:
             hit = self._pages.get(key)
             if hit is not None:

@@ -32,6 +32,7 @@ class State:
         self.ws = ws
         self.lock = threading.RLock()  # the writer's: imports and settings changes, one at a time
         self.cache = Cache()
+        self.writes = 0  # changes made in the app (goals, challenges, settings): the page cache keys on it
         self.pool = ReaderPool(ws)
         weakref.finalize(self, self.pool.close)
 

@@ -48,12 +48,23 @@ def _page(request: Request, lang: str, message: str | None = None, token: str | 
         "audit": store.audit_log(limit=50), "csrf": csrf, "message": message, "token": token,
     }, status_code=status)
     forms.set_form_cookie(resp, request, cookie)
+    resp.headers["Cache-Control"] = "no-store"  # users, the audit log and a form token: never kept by a browser
     return resp
 
 
 def _check(request: Request, csrf_token: str) -> None:
     if not forms.form_ok(request, csrf_token):
         raise Forbidden("the form expired or came from another site (CSRF): reload the page")
+
+
+def _user_action(request: Request, csrf_token: str, lang: str, act):
+    """A form's action on one user (disable, revoke): back to the admin page, or its error (unknown user: 404)."""
+    _check(request, csrf_token)
+    try:
+        act(request.app.state.auth.store)
+    except PilotageError as exc:
+        return _page(request, i18n.norm_lang(lang), str(exc), status=404)
+    return RedirectResponse(f"/admin?lang={i18n.norm_lang(lang)}", status_code=303)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -77,12 +88,7 @@ def add_user(request: Request, email: str = Form(...), role: str = Form(...), re
 
 @router.post("/users/{email}/disable", response_class=HTMLResponse)
 def disable(request: Request, email: str, csrf_token: str = Form(""), lang: str = Form("fr")):
-    _check(request, csrf_token)
-    try:
-        request.app.state.auth.store.disable(email, actor=_actor(request))
-    except PilotageError as exc:
-        return _page(request, i18n.norm_lang(lang), str(exc), status=404)
-    return RedirectResponse(f"/admin?lang={i18n.norm_lang(lang)}", status_code=303)
+    return _user_action(request, csrf_token, lang, lambda store: store.disable(email, actor=_actor(request)))
 
 
 @router.post("/users/{email}/token", response_class=HTMLResponse)
@@ -98,12 +104,7 @@ def token(request: Request, email: str, csrf_token: str = Form(""), lang: str = 
 
 @router.post("/users/{email}/revoke", response_class=HTMLResponse)
 def revoke(request: Request, email: str, csrf_token: str = Form(""), lang: str = Form("fr")):
-    _check(request, csrf_token)
-    try:
-        request.app.state.auth.store.revoke_tokens(email, actor=_actor(request))
-    except PilotageError as exc:
-        return _page(request, i18n.norm_lang(lang), str(exc), status=404)
-    return RedirectResponse(f"/admin?lang={i18n.norm_lang(lang)}", status_code=303)
+    return _user_action(request, csrf_token, lang, lambda store: store.revoke_tokens(email, actor=_actor(request)))
 
 
 __all__ = ["router", "client_address"]
