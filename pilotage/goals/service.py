@@ -39,6 +39,8 @@ PIPELINE_KPIS = {"revenue": "weighted", "deals_won": "probability"}
 class Forbidden(PilotageError):
     """The user's role does not allow this (a rep setting goals, a manager outside their teams)."""
 
+    http_status = 403
+
 
 def additive(kpi_id: str) -> bool:
     """Counts and sums add up over reps and over days (their run rate and rollup make sense)."""

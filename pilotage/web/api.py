@@ -20,9 +20,10 @@ from pilotage.budgets import MAX_OFFSET, MAX_PAGE
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.errors import PilotageError, UnknownKpi
 from pilotage.web import data
+from pilotage.web.api_errors import ERRORS
 from pilotage.web.state import StateDep
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
 
 MAX_UPLOAD = 512 * 1024 * 1024  # bytes, uncompressed
 MAX_FILES = 64
@@ -153,7 +154,7 @@ def get_settings(state: StateDep) -> dict:
 
 
 @router.get("/dimensions/{dim}", summary="The values a dimension takes (for filters)")
-def dimension(state: StateDep, dim: str) -> list[dict]:
+def dimension(state: StateDep, dim: Literal[tuple(service.DIMENSION_SOURCES)]) -> list[dict]:
     return [{"id": i, "label": label} for i, label in data.dimension_values(state, dim)]
 
 

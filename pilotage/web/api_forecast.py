@@ -7,10 +7,12 @@ seconds): other requests are not held up. Results are cached until the data chan
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from pilotage.web.api_errors import ERRORS
 from pilotage.web.state import State, StateDep
 
 
@@ -24,7 +26,12 @@ def _admin_until_scoped(request: Request) -> None:
         raise Forbidden("forecasts and customer value are not scoped to a team yet: admin only")
 
 
-router = APIRouter(prefix="/api/v1", tags=["forecast"], dependencies=[Depends(_admin_until_scoped)])
+router = APIRouter(prefix="/api/v1", tags=["forecast"], dependencies=[Depends(_admin_until_scoped)],
+                   responses=ERRORS)
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None  # the models take ISO strings; FastAPI has checked the date (else 422)
 
 
 def _sync(state: State) -> None:
@@ -41,15 +48,18 @@ def _orders(state: State):
 
 
 @router.get("/clv/fit", summary="BG/NBD and Gamma-Gamma parameters (the `pilotage clv fit --format json` shape)")
-def clv_fit(state: StateDep, until: Annotated[str | None, Query(description="YYYY-MM-DD, included")] = None) -> dict:
+def clv_fit(state: StateDep,
+            until: Annotated[dt.date | None, Query(description="YYYY-MM-DD, included")] = None) -> dict:
     from pilotage.forecast import clv
 
     _sync(state)
-    return state.cache.get_or_compute("clv_fit", lambda: clv.fit(None, until, tx=_orders(state)), until=until)
+    return state.cache.get_or_compute("clv_fit", lambda: clv.fit(None, _iso(until), tx=_orders(state)),
+                                      until=_iso(until))
 
 
 @router.get("/clv/customers", summary="Per customer: P(alive), expected purchases, spend, discounted CLV")
-def clv_customers(state: StateDep, until: Annotated[str | None, Query(description="YYYY-MM-DD, included")] = None,
+def clv_customers(state: StateDep,
+                  until: Annotated[dt.date | None, Query(description="YYYY-MM-DD, included")] = None,
                   horizon: Annotated[int, Query(ge=1, le=600, description="months ahead")] = 12,
                   discount: Annotated[float, Query(ge=0, lt=1, description="monthly discount rate")] = 0.01,
                   by_segment: bool = False) -> list[dict]:
@@ -57,35 +67,36 @@ def clv_customers(state: StateDep, until: Annotated[str | None, Query(descriptio
 
     _sync(state)
     rows = state.cache.get_or_compute(
-        "clv_customers", lambda: clv.customers(None, until, horizon, discount, tx=_orders(state)),
-        until=until, horizon=horizon, discount=discount)
+        "clv_customers", lambda: clv.customers(None, _iso(until), horizon, discount, tx=_orders(state)),
+        until=_iso(until), horizon=horizon, discount=discount)
     return clv.by_segment(rows) if by_segment else rows
 
 
 @router.get("/forecast/revenue", summary="Monthly revenue forecast with intervals and backtest "
                                          "(the `pilotage forecast revenue --format json` shape)")
 def forecast_revenue(state: StateDep, months: Annotated[int, Query(ge=1, le=36)] = 6,
-                     until: Annotated[str | None, Query(description="history ends before this date")] = None) -> dict:
+                     until: Annotated[dt.date | None, Query(description="history ends before this date")] = None,
+                     ) -> dict:
     from pilotage.forecast import revenue
 
     _sync(state)
 
     def compute():
         with state.lock:
-            hist = revenue.monthly_revenue(state.ws, until)
+            hist = revenue.monthly_revenue(state.ws, _iso(until))
         return revenue.forecast_series(hist, months)
 
-    return state.cache.get_or_compute("forecast_revenue", compute, months=months, until=until)
+    return state.cache.get_or_compute("forecast_revenue", compute, months=months, until=_iso(until))
 
 
 @router.get("/forecast/pipeline", summary="Closed, commit, best case and pipeline amounts by expected close month")
-def forecast_pipeline(state: StateDep, from_: Annotated[str | None, Query(alias="from")] = None,
-                      to: str | None = None, by: Literal["rep", "team"] | None = None) -> list[dict]:
+def forecast_pipeline(state: StateDep, from_: Annotated[dt.date | None, Query(alias="from")] = None,
+                      to: dt.date | None = None, by: Literal["rep", "team"] | None = None) -> list[dict]:
     from pilotage.forecast import deals
 
     _sync(state)
     with state.lock:
-        return deals.categories(state.ws, from_, to, by)
+        return deals.categories(state.ws, _iso(from_), _iso(to), by)
 
 
 @router.get("/deals", summary="Open deals with win probability, factors, slipping and stuck flags "

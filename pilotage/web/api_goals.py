@@ -7,29 +7,19 @@ single-user mode). Writes hold the workspace lock and drop the results cache.
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from pilotage.web.api_errors import ERRORS
 from pilotage.web.state import StateDep
 
-router = APIRouter(prefix="/api/v1", tags=["goals"])
+router = APIRouter(prefix="/api/v1", tags=["goals"], responses=ERRORS)
 
 
 def _user(request: Request):
     return getattr(request.state, "user", None)
-
-
-@contextmanager
-def _allowed():
-    from pilotage.goals.service import Forbidden
-
-    try:
-        yield
-    except Forbidden as exc:
-        raise HTTPException(403, {"error": "Forbidden", "message": str(exc)}) from None
 
 
 def _as_of(v: str | None) -> dt.date | None:
@@ -56,7 +46,7 @@ def goals(state: StateDep, request: Request, period: str | None = None, rep: str
           team: str | None = None, as_of: str | None = None) -> list[dict]:
     from pilotage.goals import service
 
-    with state.lock, _allowed():
+    with state.lock:
         return service.progress(state.ws, period=period, rep=rep, team=team, as_of=_as_of(as_of),
                                 user=_user(request))
 
@@ -66,7 +56,7 @@ def set_goal(state: StateDep, request: Request, goal: GoalIn) -> dict:
     from pilotage.goals import service
     from pilotage.web import data
 
-    with state.lock, _allowed():
+    with state.lock:
         g = service.set_goal(state.ws, goal.kpi, goal.period, goal.target, rep=goal.rep, team=goal.team,
                              user=_user(request))
         service.check_milestones(state.ws)
@@ -79,7 +69,7 @@ def delete_goal(state: StateDep, request: Request, goal_id: str) -> None:
     from pilotage.goals import service
     from pilotage.web import data
 
-    with state.lock, _allowed():
+    with state.lock:
         service.delete_goal(state.ws, goal_id, user=_user(request))
         data.after_write(state)
 
@@ -89,7 +79,7 @@ def team_picture(state: StateDep, request: Request, period: str | None = None, t
                  kpi: str = "revenue", as_of: str | None = None) -> dict:
     from pilotage.goals import service
 
-    with state.lock, _allowed():
+    with state.lock:
         return service.team_picture(state.ws, period=period, team=team, kpi=kpi, as_of=_as_of(as_of),
                                     user=_user(request))
 
@@ -146,7 +136,7 @@ def create_challenge(state: StateDep, request: Request, c: ChallengeIn) -> dict:
     from pilotage.challenges import service
     from pilotage.web import data
 
-    with state.lock, _allowed():
+    with state.lock:
         out = service.create(state.ws, **c.model_dump(), user=_user(request))
         data.after_write(state)
         return out
@@ -164,7 +154,7 @@ def ledger(state: StateDep, request: Request) -> list[dict]:
 def challenge(state: StateDep, request: Request, challenge_id: str) -> dict:
     from pilotage.challenges import service
 
-    with state.lock, _allowed():
+    with state.lock:
         return service.get(state.ws, challenge_id, user=_user(request))
 
 
@@ -173,7 +163,7 @@ def close(state: StateDep, request: Request, challenge_id: str) -> dict:
     from pilotage.challenges import service
     from pilotage.web import data
 
-    with state.lock, _allowed():
+    with state.lock:
         out = service.close(state.ws, challenge_id, user=_user(request))
         data.after_write(state)
         return out

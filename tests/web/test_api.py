@@ -231,3 +231,20 @@ def test_several_workers_on_a_duckdb_file_are_refused(tmp_path):
                         "--db", str(tmp_path / "w.duckdb")], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert "DuckDB allows one writing process" in p.stderr
+
+
+def test_an_unknown_dimension_or_a_bad_date_is_a_422_that_says_why(http):
+    r = http.get("/api/v1/dimensions/0")
+    assert r.status_code == 422
+    assert r.json()["error"] == "InvalidParameters" and "'rep'" in r.json()["message"]
+    r = http.get("/api/v1/forecast/pipeline", params={"to": "null"})  # was a 500 (found by schemathesis)
+    assert r.status_code == 422
+    assert r.json()["message"].startswith("to:")
+
+
+def test_the_openapi_document_declares_the_error_answers(http):
+    doc = http.get("/api/v1/openapi.json").json()
+    for path in ("/api/v1/kpi", "/api/v1/goals", "/api/v1/forecast/revenue"):
+        responses = doc["paths"][path]["get"]["responses"]
+        assert {"400", "401", "403", "404", "413", "422", "503"} <= set(responses), path
+        assert responses["403"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ApiError"}
