@@ -34,7 +34,7 @@ from pilotage.auth.model import User
 SESSION_COOKIE = "pilotage_session"
 CSRF_HEADER = "X-Pilotage-CSRF"
 SAFE = ("GET", "HEAD", "OPTIONS")
-PUBLIC = ("/login", "/static/", "/api/v1/health", "/api/v1/openapi.json", "/docs")
+PUBLIC = ("/login", "/static/", "/assets/", "/api/v1/health", "/api/v1/openapi.json", "/docs")
 SELF_CHECKED = ("/login", "/logout", "/admin")  # forms that check their own csrf_token field
 
 current_user: contextvars.ContextVar[User | None] = contextvars.ContextVar("pilotage_user", default=None)

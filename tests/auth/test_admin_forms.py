@@ -98,8 +98,8 @@ def test_managers_and_reps_cannot_use_the_admin_page(team):
 def test_login_and_admin_pages_load_their_stylesheet(team):
     server, _, _ = team
     admin = login(server.url, "admin@x.org").client
-    for path in ("/login", "/admin"):
-        page = admin.get(path)
+    for client, path in ((httpx.Client(base_url=server.url), "/login"), (admin, "/admin")):
+        page = client.get(path)
         css = re.search(r'<link rel="stylesheet" href="([^"]+)"', page.text).group(1)
-        assert admin.get(css).status_code == 200, (path, css)
+        assert client.get(css).status_code == 200, (path, css)
         assert 'rel="icon"' in page.text  # no /favicon.ico 404 in the browser's console
