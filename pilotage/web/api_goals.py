@@ -46,8 +46,8 @@ def goals(state: StateDep, request: Request, period: str | None = None, rep: str
           team: str | None = None, as_of: str | None = None) -> list[dict]:
     from pilotage.goals import service
 
-    with state.lock:
-        return service.progress(state.ws, period=period, rep=rep, team=team, as_of=_as_of(as_of),
+    with state.reader() as (ws, _):
+        return service.progress(ws, period=period, rep=rep, team=team, as_of=_as_of(as_of),
                                 user=_user(request))
 
 
@@ -56,10 +56,10 @@ def set_goal(state: StateDep, request: Request, goal: GoalIn) -> dict:
     from pilotage.goals import service
     from pilotage.web import data
 
-    with state.lock:
-        g = service.set_goal(state.ws, goal.kpi, goal.period, goal.target, rep=goal.rep, team=goal.team,
+    with state.writing() as ws:
+        g = service.set_goal(ws, goal.kpi, goal.period, goal.target, rep=goal.rep, team=goal.team,
                              user=_user(request))
-        service.check_milestones(state.ws)
+        service.check_milestones(ws)
         data.after_write(state)
         return g
 
@@ -69,8 +69,8 @@ def delete_goal(state: StateDep, request: Request, goal_id: str) -> None:
     from pilotage.goals import service
     from pilotage.web import data
 
-    with state.lock:
-        service.delete_goal(state.ws, goal_id, user=_user(request))
+    with state.writing() as ws:
+        service.delete_goal(ws, goal_id, user=_user(request))
         data.after_write(state)
 
 
@@ -79,8 +79,8 @@ def team_picture(state: StateDep, request: Request, period: str | None = None, t
                  kpi: str = "revenue", as_of: str | None = None) -> dict:
     from pilotage.goals import service
 
-    with state.lock:
-        return service.team_picture(state.ws, period=period, team=team, kpi=kpi, as_of=_as_of(as_of),
+    with state.reader() as (ws, _):
+        return service.team_picture(ws, period=period, team=team, kpi=kpi, as_of=_as_of(as_of),
                                     user=_user(request))
 
 
@@ -93,10 +93,10 @@ def suggest(state: StateDep, request: Request, period: str | None = None, kpi: s
 
     if not 1 <= periods <= 16:
         raise InvalidCut("periods: between 1 and 16")
-    with state.lock:
+    with state.reader() as (ws, _):
         if backtest:
-            return SG.backtest(state.ws, kpi=kpi, periods=periods, percentile=percentile)
-        return SG.suggest(state.ws, period, kpi=kpi, percentile=percentile, company_target=company_target,
+            return SG.backtest(ws, kpi=kpi, periods=periods, percentile=percentile)
+        return SG.suggest(ws, period, kpi=kpi, percentile=percentile, company_target=company_target,
                           user=_user(request))
 
 
@@ -104,8 +104,8 @@ def suggest(state: StateDep, request: Request, period: str | None = None, kpi: s
 def notifications(state: StateDep, request: Request, unread: bool = False) -> list[dict]:
     from pilotage.goals import notify
 
-    with state.lock:
-        return notify.notifications(state.ws, _user(request), unread_only=unread)
+    with state.reader() as (ws, _):
+        return notify.notifications(ws, _user(request), unread_only=unread)
 
 
 class ChallengeIn(BaseModel):
@@ -127,8 +127,8 @@ class ChallengeIn(BaseModel):
 def challenges(state: StateDep, request: Request) -> list[dict]:
     from pilotage.challenges import service
 
-    with state.lock:
-        return service.list_(state.ws, user=_user(request))
+    with state.reader() as (ws, _):
+        return service.list_(ws, user=_user(request))
 
 
 @router.post("/challenges", status_code=201, summary="Create a challenge")
@@ -136,8 +136,8 @@ def create_challenge(state: StateDep, request: Request, c: ChallengeIn) -> dict:
     from pilotage.challenges import service
     from pilotage.web import data
 
-    with state.lock:
-        out = service.create(state.ws, **c.model_dump(), user=_user(request))
+    with state.writing() as ws:
+        out = service.create(ws, **c.model_dump(), user=_user(request))
         data.after_write(state)
         return out
 
@@ -146,16 +146,27 @@ def create_challenge(state: StateDep, request: Request, c: ChallengeIn) -> dict:
 def ledger(state: StateDep, request: Request) -> list[dict]:
     from pilotage.challenges import service
 
-    with state.lock:
-        return service.ledger(state.ws, user=_user(request))
+    with state.reader() as (ws, _):
+        return service.ledger(ws, user=_user(request))
 
 
 @router.get("/challenges/{challenge_id}", summary="A challenge and its leaderboard (frozen once ended)")
 def challenge(state: StateDep, request: Request, challenge_id: str) -> dict:
     from pilotage.challenges import service
 
-    with state.lock:
-        return service.get(state.ws, challenge_id, user=_user(request))
+    with state.reader() as (ws, _):
+        out = service.get(ws, challenge_id, user=_user(request), freeze=False)
+    if out["status"] == "ended":  # over but not yet frozen: freeze it now, unless an import runs (it freezes first)
+        from pilotage.errors import DatabaseLocked
+        from pilotage.web import data
+
+        try:
+            with state.writing() as ws:
+                out = service.get(ws, challenge_id, user=_user(request))
+            data.after_write(state)
+        except DatabaseLocked:
+            pass
+    return out
 
 
 @router.post("/challenges/{challenge_id}/close", summary="Freeze a challenge's results now")
@@ -163,7 +174,7 @@ def close(state: StateDep, request: Request, challenge_id: str) -> dict:
     from pilotage.challenges import service
     from pilotage.web import data
 
-    with state.lock:
-        out = service.close(state.ws, challenge_id, user=_user(request))
+    with state.writing() as ws:
+        out = service.close(ws, challenge_id, user=_user(request))
         data.after_write(state)
         return out

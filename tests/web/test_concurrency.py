@@ -108,3 +108,25 @@ def test_a_read_past_its_time_limit_is_stopped_with_a_message(tmp_path):
         assert reader.db.fetchall("SELECT 1")[0][0] == 1
     pool.close()
     ws.close()
+
+
+def test_goals_and_challenges_answer_during_an_import(small_server):
+    # they used to wait on the writer's lock for the whole import (a goal read during a long import
+    # held a server thread until its end); now they read a snapshot, and a write is refused (409)
+    state = small_server.app.state.pilotage
+    url = small_server.url
+    with state.writing():
+        started = time.monotonic()
+        for path in ("/api/v1/goals?period=all", "/api/v1/goals/team?period=2024", "/api/v1/challenges",
+                     "/api/v1/challenges/ledger", "/api/v1/goals/notifications"):
+            r = httpx.get(url + path, timeout=10)
+            assert r.status_code == 200, (path, r.text)
+        r = httpx.post(url + "/api/v1/goals", json={"kpi": "leads", "period": "2024", "target": 10},
+                       headers={"X-Pilotage-CSRF": "1"}, timeout=10)
+        assert r.status_code == 409 and "try again" in r.json()["message"]
+        assert time.monotonic() - started < 5
+    r = httpx.post(url + "/api/v1/goals", json={"kpi": "leads", "period": "2024", "target": 10},
+                   headers={"X-Pilotage-CSRF": "1"}, timeout=10)
+    assert r.status_code == 201
+    goal = httpx.get(url + "/api/v1/goals?period=all", timeout=10).json()
+    assert [(g["kpi"], g["target"], g["value"]) for g in goal] == [("leads", 10, 4)]  # 4 leads in 2024
