@@ -27,6 +27,21 @@ from dataclasses import dataclass
 
 from pilotage.engine import periods as P
 
+def parse_date(value, what: str = "date") -> dt.date | None:
+    """A date given as text (``YYYY-MM-DD``) or already a date; None or "" stays None.
+    Anything else is a clear error naming the option, never a traceback."""
+    from pilotage.errors import InvalidCut
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidCut(f"{what} {str(value)[:40]!r}: expected a date YYYY-MM-DD") from None
+
+
 PRESETS = ("month", "last_month", "quarter", "last_quarter", "ytd", "12m")
 
 # The date columns that say how recent the data is.

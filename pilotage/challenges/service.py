@@ -70,7 +70,11 @@ def create(ws, *, name: str, kpi: str, start, end, mode: str = "individual", par
         raise InvalidCut(f"rule {rule!r} needs a --threshold")
     if not (name or "").strip():
         raise InvalidCut("a challenge needs a name")
-    start, end = _date(start, "start"), _date(end, "end")
+    from pilotage.periods import parse_date
+
+    start, end = parse_date(start, "start"), parse_date(end, "end")
+    if start is None or end is None:
+        raise InvalidCut("a challenge needs a start and an end date (YYYY-MM-DD)")
     if end <= start:
         raise InvalidCut(f"the challenge must end after it starts ({start} .. {end}, end excluded)")
     dim = _dim(mode)
@@ -111,15 +115,6 @@ def create(ws, *, name: str, kpi: str, start, end, mode: str = "individual", par
 
 def worst_case_cost(rewards: list[dict], n: int) -> float:
     return sum((r["amount"] or 0) * (n if r["position"] == 0 else 1) for r in rewards)
-
-
-def _date(v, what: str) -> dt.date:
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return dt.date.fromisoformat(str(v))
-    except ValueError:
-        raise InvalidCut(f"{what} {v!r}: expected a date YYYY-MM-DD") from None
 
 
 def _challenge(ws, cid: str) -> dict:

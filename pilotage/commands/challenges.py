@@ -13,9 +13,9 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="today's date for the 
 
 
 def _today(as_of):
-    import datetime as dt
+    from pilotage.periods import parse_date
 
-    return dt.date.fromisoformat(as_of) if as_of else None
+    return parse_date(as_of, "--as-of")
 
 
 @app.command()

@@ -49,9 +49,9 @@ def additive(kpi_id: str) -> bool:
 
 
 def _today(as_of) -> dt.date:
-    if as_of is None:
-        return dt.date.today()
-    return as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    from pilotage.periods import parse_date
+
+    return parse_date(as_of, "as_of") or dt.date.today()
 
 
 # --------------------------------------------------------------------------- scope

@@ -22,17 +22,6 @@ def _user(request: Request):
     return getattr(request.state, "user", None)
 
 
-def _as_of(v: str | None) -> dt.date | None:
-    from pilotage.errors import InvalidCut
-
-    if v is None:
-        return None
-    try:
-        return dt.date.fromisoformat(v)
-    except ValueError:
-        raise InvalidCut(f"as_of {v!r}: expected a date YYYY-MM-DD") from None
-
-
 class GoalIn(BaseModel):
     kpi: str = Field(max_length=100)
     period: str = Field(max_length=20, description="2025, 2025-Q1, 2025-03 or 2025-W10 (fiscal)")
@@ -47,7 +36,7 @@ def goals(state: StateDep, request: Request, period: str | None = None, rep: str
     from pilotage.goals import service
 
     with state.reader() as (ws, _):
-        return service.progress(ws, period=period, rep=rep, team=team, as_of=_as_of(as_of),
+        return service.progress(ws, period=period, rep=rep, team=team, as_of=as_of,
                                 user=_user(request))
 
 
@@ -80,7 +69,7 @@ def team_picture(state: StateDep, request: Request, period: str | None = None, t
     from pilotage.goals import service
 
     with state.reader() as (ws, _):
-        return service.team_picture(ws, period=period, team=team, kpi=kpi, as_of=_as_of(as_of),
+        return service.team_picture(ws, period=period, team=team, kpi=kpi, as_of=as_of,
                                     user=_user(request))
 
 
