@@ -398,9 +398,9 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "You see your own goals; your manager sets them."},
     "goals.set_title": {"fr": "Fixer un objectif", "en": "Set a goal"},
     "goals.set_help": {"fr": "Sur tout indicateur du catalogue, pour un commercial, une équipe ou l'entreprise ; le "
-                             "fixer de nouveau change sa cible. Comme `pilotage goals set`.",
+                             "fixer de nouveau change sa cible. Comme la commande pilotage goals set.",
                        "en": "On any KPI of the catalogue, for a rep, a team or the company; setting it again "
-                             "changes its target. As `pilotage goals set`."},
+                             "changes its target. As pilotage goals set on the command line."},
     "goals.set_button": {"fr": "Enregistrer l'objectif", "en": "Save the goal"},
     "goals.saved": {"fr": "Objectif enregistré.", "en": "Goal saved."},
     "me.title": {"fr": "Mon tableau de bord", "en": "My dashboard"},
@@ -462,6 +462,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "challenges.badge_gold": {"fr": "Médaille d'or", "en": "Gold badge"},
     "challenges.badge_silver": {"fr": "Médaille d'argent", "en": "Silver badge"},
     "challenges.badge_bronze": {"fr": "Médaille de bronze", "en": "Bronze badge"},
+    "challenges.medal_gold": {"fr": "Or", "en": "Gold"},
+    "challenges.medal_silver": {"fr": "Argent", "en": "Silver"},
+    "challenges.medal_bronze": {"fr": "Bronze", "en": "Bronze"},
     "challenges.leaderboard": {"fr": "Classement", "en": "Leaderboard"},
     "challenges.board_help": {"fr": "Le score est l'indicateur calculé sur les dates du challenge et ses participants "
                                     "(plus bas est mieux pour un cycle de vente) ; sans score, pas de rang.",
@@ -495,10 +498,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "challenges.close_help": {"fr": "Fige le classement tel qu'il est et inscrit les récompenses au registre.",
                               "en": "Freezes the leaderboard as it stands and writes the rewards to the ledger."},
     "challenges.create": {"fr": "Créer un challenge", "en": "Create a challenge"},
-    "challenges.create_help": {"fr": "Comme `pilotage challenges create`. Un manager ne fait concourir que ses équipes "
-                                     "(par défaut, tous leurs commerciaux).",
-                               "en": "As `pilotage challenges create`. A manager runs challenges within their own "
-                                     "teams only (by default, all their reps)."},
+    "challenges.create_help": {"fr": "Comme la commande pilotage challenges create. Un manager ne fait concourir "
+                                     "que ses équipes (par défaut, tous leurs commerciaux).",
+                               "en": "As pilotage challenges create on the command line. A manager runs "
+                                     "challenges within their own teams only (by default, all their reps)."},
     "challenges.create_button": {"fr": "Créer le challenge", "en": "Create the challenge"},
     "challenges.f_name": {"fr": "Nom", "en": "Name"},
     "challenges.f_start": {"fr": "Début", "en": "Start"},

@@ -242,7 +242,7 @@ def test_challenges_pages(tiny, roles):
            for rank, name, score in rows]
     assert [(g[0], g[1]) for g in got] == [("1", "Rep r1"), ("2", "Rep r3"), ("3", "Rep r2"), ("4", "Rep r4")]
     assert [flat(g[2]) for g in got] == ["60 000 €", "47 500 €", "30 000 €", "10 000 €"]
-    assert "🥇" in board.text and "🥈" in board.text and "🥉" in board.text
+    assert [m for m in re.findall(r'class="medal (\w+)"', board.text)] == ["gold", "silver", "bronze"]
     assert "Prime · 500,00 €" in text(board).replace("\xa0", " ").replace("\u202f", " ")
     # an over-budget challenge is refused with the reason, on the page
     bad = tiny.post("/challenges", data={"name": "X", "kpi": "revenue", "start": "2025-01-01", "end": "2025-04-01",
@@ -298,3 +298,42 @@ def test_smtp_settings_on_the_admin_page(roles):
                                                 "csrf_token": csrf_of(boss)})
     assert r.status_code == 403
     assert notify.smtp_settings(roles["ws"])["host"] == "127.0.0.1"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_pages_in_a_browser(tiny, width):
+    """Objectifs, a leaderboard and a rep's dashboard in chromium: drawn, no console error, nothing wider
+    than the window (390 px: a phone)."""
+    from pilotage.challenges import service as C
+    from tests.web.test_pages_browser import ARGS, CHROMIUM, SHOTS, Watched, _why_not
+
+    reason = _why_not()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    c = C.create(tiny.ws, name="Trimestre", kpi="revenue", start="2025-01-01", end="2025-04-01",
+                 rewards=["1:bonus:500"])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR",
+                                      is_mobile=width < 800)
+        w = Watched(context.new_page(), str(tiny.base_url).rstrip("/"))
+        for name, path in (("objectifs", "/objectifs?today=2025-02-14"),
+                           ("challenge", f"/challenges/{c['challenge_id']}?today=2025-02-14"),
+                           ("moi", "/moi?rep=r1&today=2025-02-14")):
+            page = w.open(path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{path} scrolls sideways"
+            if name == "objectifs":
+                page.wait_for_selector(".plot .main-svg")  # the distribution chart is drawn
+                assert page.locator('tr[data-owner="r1"] .goal-att').inner_text().replace("\u202f", " ") \
+                    .replace("\xa0", " ") == "60,0 %"
+                # the status explains its rule on hover
+                assert "au moins 100 %" in page.locator('tr[data-owner="r1"] .status').get_attribute("title")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"goals-{name}-{width}.png"), full_page=True)
+        assert w.errors == [], w.errors
+        assert w.foreign() == []
+        context.close()
+        browser.close()
