@@ -375,6 +375,10 @@ STRINGS: dict[str, dict[str, str]] = {
                            "en": "Healthy when 50 to 70 % of reps reach their quota"},
     "goals.healthy_yes": {"fr": "Répartition saine : entre 50 et 70 % des commerciaux au quota.",
                           "en": "Healthy: between 50 and 70 % of reps at quota."},
+    "goals.healthy_but_warn": {"fr": "Dans la zone saine (50 à 70 % des commerciaux au quota), mais sous le seuil "
+                                     "d'alerte de 60 %.",
+                               "en": "Within the healthy band (50 to 70 % of reps at quota), but under the 60 % "
+                                     "warning line."},
     "goals.healthy_easy": {"fr": "Plus de 70 % des commerciaux au quota : quotas probablement trop faciles.",
                            "en": "More than 70 % of reps at quota: quotas likely too easy."},
     "goals.healthy_hard": {"fr": "Moins de 50 % des commerciaux au quota : hors de la zone saine (50 à 70 %).",
@@ -416,6 +420,8 @@ STRINGS: dict[str, dict[str, str]] = {
                   "en": "Single-user mode: choose the rep whose dashboard to show."},
     "me.show": {"fr": "Afficher", "en": "Show"},
     "me.goals": {"fr": "Mes objectifs", "en": "My goals"},
+    "me.of_target": {"fr": "de l'objectif ({target})", "en": "of the target ({target})"},
+    "me.projected": {"fr": "{projected} projeté en fin de période", "en": "{projected} projected by the period's end"},
     "me.ranks": {"fr": "Mes challenges en cours", "en": "My running challenges"},
     "me.rank_of": {"fr": "{rank}e sur {n}", "en": "rank {rank} of {n}"},
     "me.unranked": {"fr": "pas encore classé", "en": "not ranked yet"},

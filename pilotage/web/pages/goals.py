@@ -174,7 +174,7 @@ def quota_picture(view, pic: dict, overall: float | None) -> dict:
     warn = PS.quotas_too_ambitious(share, overall, n)
     healthy = None
     if share is not None and n >= PS.MIN_REPS_FOR_QUOTA_WARNING:
-        healthy = view.t("goals.healthy_yes" if pic["healthy"] else
+        healthy = view.t(("goals.healthy_but_warn" if warn else "goals.healthy_yes") if pic["healthy"] else
                          "goals.healthy_easy" if share > 0.7 else "goals.healthy_hard")
     return {"reps": n, "at_quota": pic["reps_at_quota"], "share": _pct(view, share),
             "within": _pct(view, pic["within_20_share"]), "warn": view.t("goals.warn_ambitious") if warn else None,
