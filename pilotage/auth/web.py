@@ -12,7 +12,7 @@ One HTTP middleware, installed by :func:`install` (two lines in ``web/app.py``):
   host) and carry ``X-Pilotage-CSRF`` (the session's token with a session, any
   value in single-user mode: a plain cross-site form cannot set a header) unless
   it is authenticated by a token (no ambient credential) or is one of the
-  forms that checks its own ``csrf_token`` field (login, logout, admin);
+  forms that checks its own ``csrf_token`` field (login, logout, admin, goals, challenges);
 - API tokens are read-only unless made with ``--write`` (an admin's, for imports).
 
 The user is kept in a context variable for the request, which the web data layer
@@ -35,7 +35,8 @@ SESSION_COOKIE = "pilotage_session"
 CSRF_HEADER = "X-Pilotage-CSRF"
 SAFE = ("GET", "HEAD", "OPTIONS")
 PUBLIC = ("/login", "/static/", "/assets/", "/api/v1/health", "/api/v1/openapi.json", "/docs")
-SELF_CHECKED = ("/login", "/logout", "/admin")  # forms that check their own csrf_token field
+# forms that check their own csrf_token field (pilotage.auth.forms)
+SELF_CHECKED = ("/login", "/logout", "/admin", "/objectifs", "/challenges")
 
 current_user: contextvars.ContextVar[User | None] = contextvars.ContextVar("pilotage_user", default=None)
 

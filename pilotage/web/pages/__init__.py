@@ -9,10 +9,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pilotage.web.pages import admin, catalogue, customers, kpi, leads, login, overview, pipeline, pricing, team
+from pilotage.web.pages import (
+    admin,
+    catalogue,
+    challenges,
+    customers,
+    goals,
+    kpi,
+    leads,
+    login,
+    me,
+    overview,
+    pipeline,
+    pricing,
+    team,
+)
 from pilotage.web.pages.common import error_page
 
-PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin)
+PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin, goals, me, challenges)
 
 router = APIRouter(include_in_schema=False)
 

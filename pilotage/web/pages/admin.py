@@ -1,4 +1,4 @@
-"""The admin page: users (add, disable), API tokens (new, revoke), the audit log.
+"""The admin page: users (add, disable), API tokens (new, revoke), the SMTP settings, the audit log.
 
 The same operations as `pilotage users ...`, for an admin (or in single-user
 mode, to create the first admin). Every form carries a CSRF token; every change
@@ -32,6 +32,21 @@ WORDS = {
     "disabled": {"fr": "désactivé", "en": "disabled"}, "tokens": {"fr": "Jetons", "en": "Tokens"},
     "shown_once": {"fr": "Jeton (affiché une seule fois) :", "en": "Token (shown once):"},
     "audit": {"fr": "Journal d'audit", "en": "Audit log"}, "back": {"fr": "Tableau de bord", "en": "Dashboard"},
+    # SMTP settings (issue 12: milestone e-mails, pilotage.goals.notify)
+    "smtp": {"fr": "Envoi des e-mails (SMTP)", "en": "E-mail sending (SMTP)"},
+    "smtp_help": {"fr": "Les jalons des objectifs (50, 90 et 100 %) sont aussi envoyés par e-mail quand un serveur "
+                        "SMTP est configuré. Le mot de passe, s'il en faut un, n'est jamais enregistré ici : il vient "
+                        "de la variable d'environnement PILOTAGE_SMTP_PASSWORD du serveur.",
+                  "en": "Goal milestones (50, 90 and 100 %) are also e-mailed when an SMTP server is set. The "
+                        "password, if one is needed, is never stored here: it comes from the server's "
+                        "PILOTAGE_SMTP_PASSWORD environment variable."},
+    "smtp_none": {"fr": "Aucun serveur SMTP : notifications dans l'application seulement.",
+                  "en": "No SMTP server: in-app notifications only."},
+    "smtp_host": {"fr": "Serveur", "en": "Host"}, "smtp_port": {"fr": "Port", "en": "Port"},
+    "smtp_sender": {"fr": "Expéditeur (nom@domaine)", "en": "Sender (name@domain)"},
+    "smtp_username": {"fr": "Identifiant (facultatif)", "en": "Username (optional)"},
+    "smtp_tls": {"fr": "STARTTLS", "en": "STARTTLS"}, "smtp_save": {"fr": "Enregistrer", "en": "Save"},
+    "smtp_saved": {"fr": "Réglages SMTP enregistrés.", "en": "SMTP settings saved."},
 }
 
 
@@ -41,11 +56,16 @@ def _actor(request: Request) -> str | None:
 
 
 def _page(request: Request, lang: str, message: str | None = None, token: str | None = None, status: int = 200):
+    from pilotage.goals import notify
+
     store = request.app.state.auth.store
     csrf, cookie = forms.form_token(request)
+    with request.app.state.pilotage.reader() as (ws, _):
+        smtp = notify.smtp_settings(ws)
     resp = TEMPLATES.TemplateResponse(request, "admin.html", {
         "lang": lang, "w": {k: v[lang] for k, v in WORDS.items()}, "users": store.list_users(), "roles": ROLES,
-        "audit": store.audit_log(limit=50), "csrf": csrf, "message": message, "token": token,
+        "audit": store.audit_log(limit=50), "csrf": csrf, "message": message, "token": token, "smtp": smtp,
+        "smtp_saved": request.query_params.get("smtp") == "saved",
     }, status_code=status)
     forms.set_form_cookie(resp, request, cookie)
     resp.headers["Cache-Control"] = "no-store"  # users, the audit log and a form token: never kept by a browser
@@ -105,6 +125,31 @@ def token(request: Request, email: str, csrf_token: str = Form(""), lang: str = 
 @router.post("/users/{email}/revoke", response_class=HTMLResponse)
 def revoke(request: Request, email: str, csrf_token: str = Form(""), lang: str = Form("fr")):
     return _user_action(request, csrf_token, lang, lambda store: store.revoke_tokens(email, actor=_actor(request)))
+
+
+@router.post("/smtp", response_class=HTMLResponse)
+def smtp(request: Request, host: str = Form(""), port: str = Form("25"), sender: str = Form(""),
+         username: str = Form(""), starttls: str = Form(""), csrf_token: str = Form(""), lang: str = Form("fr")):
+    """The SMTP settings of the milestone e-mails (:func:`pilotage.goals.notify.set_smtp`); audited."""
+    from pilotage.goals import notify
+    from pilotage.web import data
+
+    _check(request, csrf_token)
+    lang = i18n.norm_lang(lang)
+    state = request.app.state.pilotage
+    try:
+        with state.lock:
+            saved = notify.set_smtp(state.ws, host=host.strip(), port=int(port.strip() or 25), sender=sender.strip(),
+                                    username=username.strip() or None, starttls=bool(starttls))
+            data.after_write(state)
+    except ValueError:
+        return _page(request, lang, f"SMTP port {port!r}: expected a whole number", status=422)
+    except PilotageError as exc:
+        return _page(request, lang, str(exc), status=422)
+    request.app.state.auth.store.audit(_actor(request), "smtp.set", saved["host"],
+                                       f"port={saved['port']} sender={saved['sender']} starttls={saved['starttls']}",
+                                       client_address(request))
+    return RedirectResponse(f"/admin?lang={lang}&smtp=saved", status_code=303)
 
 
 __all__ = ["router", "client_address"]

@@ -61,6 +61,7 @@ DIST_MAX_ROWS = 50_000  # rows read for the distributions of the pipeline page
 BREAKDOWN_ROWS = 12
 
 NAV = (("overview", "/"), ("leads", "/leads"), ("pipeline", "/pipeline"), ("team", "/equipe"),
+       ("goals", "/objectifs"), ("challenges", "/challenges"), ("me", "/moi"),
        ("customers", "/clients"), ("pricing", "/prix"), ("catalogue", "/catalogue"))
 
 
