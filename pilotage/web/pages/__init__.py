@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pilotage.web.pages import admin, catalogue, customers, kpi, leads, login, overview, pipeline, pricing, team
+from pilotage.web.pages import (
+    admin,
+    catalogue,
+    customers,
+    forecast,
+    kpi,
+    leads,
+    login,
+    overview,
+    pipeline,
+    pricing,
+    team,
+)
 from pilotage.web.pages.common import error_page
 
-PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin)
+PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin, forecast)
 
 router = APIRouter(include_in_schema=False)
 

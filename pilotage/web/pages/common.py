@@ -61,7 +61,8 @@ DIST_MAX_ROWS = 50_000  # rows read for the distributions of the pipeline page
 BREAKDOWN_ROWS = 12
 
 NAV = (("overview", "/"), ("leads", "/leads"), ("pipeline", "/pipeline"), ("team", "/equipe"),
-       ("customers", "/clients"), ("pricing", "/prix"), ("catalogue", "/catalogue"))
+       ("customers", "/clients"), ("pricing", "/prix"), ("forecast", "/previsions"), ("clv", "/valeur-client"),
+       ("catalogue", "/catalogue"))
 
 
 
