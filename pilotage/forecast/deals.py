@@ -94,6 +94,8 @@ def _design(df, columns=None):
 
 def _examples(o, st):
     closed = o[o["status"] != "open"].set_index("opportunity_id")
+    if closed.empty:  # nothing to learn from (and pandas cannot map an empty frame's dates)
+        return st.iloc[0:0].assign(source=[], segment=[], amount=[], activities=[], won=[], closed_at=[])
     ex = st[st["opportunity_id"].isin(closed.index)].copy()
     for c in ("source", "segment", "amount", "activities"):
         ex[c] = ex["opportunity_id"].map(closed[c])
@@ -244,7 +246,8 @@ def _open_deals(frames, lang: str = "en", as_of=None) -> dict:
             "opportunity_id": r.opportunity_id, "owner_rep_id": r.owner_rep_id, "account_id": r.account_id,
             "account_name": None if r.account_name is None or pd.isna(r.account_name) else str(r.account_name),
             "pipeline": r.pipeline, "stage": r.stage, "amount": round(float(r.amount), 2),
-            "forecast_category": r.forecast_category or "pipeline",
+            "forecast_category": r.forecast_category if isinstance(r.forecast_category, str) and r.forecast_category
+            else "pipeline",
             "expected_close_date": None if ecd is None or pd.isna(ecd) else str(ecd)[:10],
             "days_in_stage": round(float(r.days), 1),
             "win_probability": None if prob is None else round(prob, 4),
