@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -41,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 
 MONTHS = (3, 6, 12)  # forecast horizons offered
 HISTORY_SHOWN = 24  # months of history drawn before the forecast
-LIST_ROWS = 25  # slipping, stuck, deals and customers lists: "tout afficher" shows every row
+LIST_ROWS = 15  # slipping, stuck, deals and customers lists: "tout afficher" shows every row
 HORIZONS = (6, 12, 24, 36)  # CLV horizons offered, in months
 CATS = ("closed", "commit", "best_case", "pipeline", "omitted")
 
@@ -140,7 +141,8 @@ def revenue_chart(view: View, fc: dict) -> dict:
                    customdata=fmt(last + [r["forecast"] for r in rows]),
                    hovertemplate="%{customdata}"),
     ]
-    layout = base_layout(view, height=320, unit="money", hovermode="x unified")
+    layout = base_layout(view, height=320, unit="money", hovermode="x unified",
+                         xaxis={"categoryorder": "array", "categoryarray": lab})
     return chart(go.Figure(traces, layout=layout), view.t("forecast.chart"), 320)
 
 
@@ -232,6 +234,10 @@ def forecast_page(request: Request, state: StateDep):
     rep_name = _names(state, view)
     ctx: dict = {"months": months, "month_choices": [{"n": n, "href": view.here(months=n), "current": n == months}
                                                      for n in MONTHS]}
+    # the deals' model and the revenue forecast are fitted side by side (a cold page waits for the longer)
+    pool = ThreadPoolExecutor(1)
+    deals_future = pool.submit(F.open_deals, state, view.lang, user)
+    pool.shutdown(wait=False)
     # the revenue forecast and its backtest
     try:
         fc = F.revenue_forecast(state, months, user=user)
@@ -247,7 +253,7 @@ def forecast_page(request: Request, state: StateDep):
         ctx["fc_error"] = _unavailable(view, exc)
     # the deals: as-of date, slipping and stuck, categories
     try:
-        od = F.open_deals(state, view.lang, user=user)
+        od = deals_future.result()
     except PilotageError as exc:
         od = None
         ctx["deals_error"] = _unavailable(view, exc)
@@ -272,9 +278,10 @@ def forecast_page(request: Request, state: StateDep):
         ctx["category_chart"] = category_chart(view, [r for r in table if r["month"] != "—"], month_label)
         by_rep = sorted(D.category_table(F.categories(state, q_start.isoformat(), end.isoformat(), by="rep",
                                                       user=user), "rep"), key=lambda r: -r["total"])
+        shown_reps, more_reps = _limit(by_rep, request)
         ctx["rep_table"] = {"caption": view.t("forecast.by_rep"), "head": _category_head(view, view.t("deals.rep")),
-                            "rows": _category_rows(view, by_rep, "rep", rep_name), "foot": None, "more": 0,
-                            "has_small": False}
+                            "rows": _category_rows(view, shown_reps, "rep", rep_name), "foot": None,
+                            "more": more_reps, "more_url": view.here(all=1), "has_small": False}
         slipping = sorted((d for d in od["deals"] if d["slipping"]),
                           key=lambda d: (d["expected_close_date"], -d["amount"]))
         shown, more = _limit(slipping, request)
@@ -413,8 +420,11 @@ def clv_page(request: Request, state: StateDep):
                  "horizon_choices": [{"n": n, "href": view.here(horizon=n), "current": n == horizon}
                                      for n in HORIZONS]}
     try:
+        pool = ThreadPoolExecutor(1)  # the two fits side by side (a cold page waits for the longer)
+        fit_future = pool.submit(F.clv_fit, state, None, user)
+        pool.shutdown(wait=False)
         rows = F.clv_customers(state, None, horizon, 0.01, user=user)
-        fit = F.clv_fit(state, None, user=user)
+        fit = fit_future.result()
     except PilotageError as exc:
         rows = None
         ctx["clv_error"] = _unavailable(view, exc)
