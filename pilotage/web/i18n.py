@@ -344,6 +344,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "forecast.by_category": {"fr": "Prévision par catégorie et mois de clôture prévu",
                              "en": "Forecast by category and expected close month"},
     "forecast.by_rep": {"fr": "Par commercial", "en": "By rep"},
+    "forecast.by_team": {"fr": "Par équipe", "en": "By team"},
     "forecast.cat_help": {"fr": "{window} : signé (affaires gagnées, par mois de clôture), puis les affaires ouvertes "
                                 "par catégorie de prévision et mois de clôture prévu.",
                           "en": "{window}: closed (deals won, by close month), then open deals by forecast category "

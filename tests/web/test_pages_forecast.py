@@ -243,6 +243,8 @@ def test_the_pages_of_a_rep_and_a_manager_show_only_their_deals(org):
     assert prev.status_code == 200
     by_rep = text(httpx.Response(200, text=prev.text.split("Par commercial")[-1].split("</table>")[0]))
     assert outside and not [n for n in outside if n in by_rep]
+    teams = prev.text.split("Par équipe")[-1].split("</table>")[0].split("<tbody>")[1]
+    assert len(re.findall(r'<th scope="row"', teams)) == 1  # TEAM-1 alone
     everyone = clients["admin"].get("/previsions")
     assert [n for n in outside if n in text(everyone)]
 

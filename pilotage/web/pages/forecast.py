@@ -278,6 +278,14 @@ def forecast_page(request: Request, state: StateDep):
         ctx["category_chart"] = category_chart(view, [r for r in table if r["month"] != "—"], month_label)
         by_rep = sorted(D.category_table(F.categories(state, q_start.isoformat(), end.isoformat(), by="rep",
                                                       user=user), "rep"), key=lambda r: -r["total"])
+        by_team = sorted(D.category_table(F.categories(state, q_start.isoformat(), end.isoformat(), by="team",
+                                                       user=user), "team"), key=lambda r: -r["total"])
+        team_name = labeller(state, view, "team")
+        ctx["team_table"] = {"caption": view.t("forecast.by_team"),
+                             "head": _category_head(view, view.t("filters.team")),
+                             "rows": _category_rows(view, by_team, "team",
+                                                    lambda t: view.t("common.unknown") if t == "—" else team_name(t)),
+                             "foot": None, "more": 0, "has_small": False}
         shown_reps, more_reps = _limit(by_rep, request)
         ctx["rep_table"] = {"caption": view.t("forecast.by_rep"), "head": _category_head(view, view.t("deals.rep")),
                             "rows": _category_rows(view, shown_reps, "rep", rep_name), "foot": None,
