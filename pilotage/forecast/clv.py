@@ -33,9 +33,13 @@ def _date(v) -> dt.date | None:
 
 
 def orders(ws, user=None):
-    """The orders with each account's segment (pandas): account_id, date, amount, segment."""
+    """The orders with each account's segment (pandas): account_id, date, amount, segment.
+    Customers carry no rep nor team: denied to a scoped ``user`` (:mod:`pilotage.forecast.scope`)."""
     import pandas as pd
 
+    from pilotage.forecast.scope import require_everything
+
+    require_everything(user, ws, "customer value")
     o = ws.db.table("orders").select("account_id", "ordered_at", "amount").execute()
     a = ws.db.table("accounts").select("account_id", "segment").execute()
     o = o.rename(columns={"ordered_at": "date"})
@@ -128,3 +132,12 @@ def by_segment(rows: list[dict]) -> list[dict]:
                     "clv_mean": round(g["clv"] / n, 2), "p_alive_mean": round(g["p_alive"] / n, 4),
                     "expected_purchases": round(g["expected_purchases"], 3)})
     return sorted(res, key=lambda g: -g["clv_total"])
+
+
+def totals(rows: list[dict]) -> dict:
+    """Customers, total and mean CLV, mean P(alive) and expected purchases of ``customers``'s rows."""
+    n = len(rows)
+    tot = sum(r["clv"] for r in rows)
+    return {"customers": n, "clv_total": round(tot, 2), "clv_mean": round(tot / n, 2) if n else None,
+            "p_alive_mean": round(sum(r["p_alive"] for r in rows) / n, 4) if n else None,
+            "expected_purchases": round(sum(r["expected_purchases"] for r in rows), 3)}

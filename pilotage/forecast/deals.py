@@ -34,7 +34,7 @@ def _frames(ws):
     import pandas as pd
 
     o = ws.db.table("opportunities").execute()
-    a = ws.db.table("accounts").select("account_id", "segment").execute()
+    a = ws.db.table("accounts").select("account_id", "segment", account_name="name").execute()
     sc = ws.db.table("stage_changes").execute()
     act = ws.db.table("activities")
     act = act.filter(act.opportunity_id.notnull())
@@ -94,6 +94,8 @@ def _design(df, columns=None):
 
 def _examples(o, st):
     closed = o[o["status"] != "open"].set_index("opportunity_id")
+    if closed.empty:  # nothing to learn from (and pandas cannot map an empty frame's dates)
+        return st.iloc[0:0].assign(source=[], segment=[], amount=[], activities=[], won=[], closed_at=[])
     ex = st[st["opportunity_id"].isin(closed.index)].copy()
     for c in ("source", "segment", "amount", "activities"):
         ex[c] = ex["opportunity_id"].map(closed[c])
@@ -193,13 +195,29 @@ def _factors(model, X_row, lang: str = "en", top: int = 3) -> list[str]:
     return out
 
 
+def in_scope(result: dict, reps) -> dict:
+    """``open_deals``'s answer cut to the deals of ``reps`` (None: every deal); the model's backtest
+    stays (it describes the company's model, see :mod:`pilotage.forecast.scope`)."""
+    if reps is None:
+        return result
+    return {**result, "deals": [d for d in result["deals"] if str(d["owner_rep_id"]) in reps]}
+
+
 def open_deals(ws, user=None, lang: str = "en", as_of=None, frames=None) -> dict:
     """Open deals with win probability, factors, category, slipping and stuck flags; the backtest.
-    ``frames``: `_frames(ws)` already read (the web app reads under its lock and fits outside it)."""
+    ``frames``: `_frames(ws)` already read (the web app reads on a reader and fits outside it).
+    ``user``: the deals listed are those of the user's scope (the model learns from every deal)."""
+    from pilotage.forecast.scope import reps_in_scope
+
+    res = _open_deals(frames if frames is not None else _frames(ws), lang, as_of)
+    return in_scope(res, reps_in_scope(ws, user))
+
+
+def _open_deals(frames, lang: str = "en", as_of=None) -> dict:
     import numpy as np
     import pandas as pd
 
-    o, sc = frames if frames is not None else _frames(ws)
+    o, sc = frames
     if o.empty:
         raise PilotageError("no opportunities: import deals first")
     now = pd.Timestamp(as_of).to_pydatetime() if as_of else as_of_date(o, sc)
@@ -226,8 +244,10 @@ def open_deals(ws, user=None, lang: str = "en", as_of=None, frames=None) -> dict
         ecd = r.expected_close_date
         rows.append({
             "opportunity_id": r.opportunity_id, "owner_rep_id": r.owner_rep_id, "account_id": r.account_id,
+            "account_name": None if r.account_name is None or pd.isna(r.account_name) else str(r.account_name),
             "pipeline": r.pipeline, "stage": r.stage, "amount": round(float(r.amount), 2),
-            "forecast_category": r.forecast_category or "pipeline",
+            "forecast_category": r.forecast_category if isinstance(r.forecast_category, str) and r.forecast_category
+            else "pipeline",
             "expected_close_date": None if ecd is None or pd.isna(ecd) else str(ecd)[:10],
             "days_in_stage": round(float(r.days), 1),
             "win_probability": None if prob is None else round(prob, 4),
@@ -244,10 +264,15 @@ def open_deals(ws, user=None, lang: str = "en", as_of=None, frames=None) -> dict
 
 def categories(ws, start=None, end=None, by: str | None = None, user=None) -> list[dict]:
     """Forecast by category (closed = won in the period, then open deals by their category) and by
-    expected close month; `by`: None (company), "rep" or "team"."""
+    expected close month; `by`: None (company), "rep" or "team"; the deals of ``user``'s scope."""
     import pandas as pd
 
+    from pilotage.forecast.scope import reps_in_scope
+
     o, _ = _frames(ws)
+    allowed = reps_in_scope(ws, user)
+    if allowed is not None:
+        o = o[o["owner_rep_id"].astype(str).isin(allowed)]
     reps = ws.db.table("reps").select("rep_id", "team_id").execute().set_index("rep_id")["team_id"]
     o["rep"] = o["owner_rep_id"]
     o["team"] = o["owner_rep_id"].map(reps).fillna("—")
@@ -272,3 +297,24 @@ def categories(ws, start=None, end=None, by: str | None = None, user=None) -> li
     g = allr.groupby(keys, dropna=False).agg(deals=("opportunity_id", "size"), amount=("amount", "sum")).reset_index()
     return [{k: (round(float(v), 2) if k == "amount" else int(v) if k == "deals" else v) for k, v in r.items()}
             for r in g.to_dict(orient="records")]
+
+
+def summary(rows: list[dict]) -> dict:
+    """Totals of ``open_deals``'s deals: how many, their amount, the weighted amount (model or stage
+    averages, as each deal's ``weighted``), how many are slipping and stuck."""
+    return {"deals": len(rows), "amount": round(sum(d["amount"] for d in rows), 2),
+            "weighted": round(sum(d["weighted"] or 0 for d in rows), 2),
+            "slipping": sum(d["slipping"] for d in rows), "stuck": sum(d["stuck"] for d in rows)}
+
+
+def category_table(rows: list[dict], key: str = "month") -> list[dict]:
+    """``categories``'s rows as one row per ``key`` (month, rep or team) with the amount of each
+    category and their total, ``key`` values in order ("—", no date, last)."""
+    out: dict = {}
+    for r in rows:
+        k = r.get(key) or "—"
+        g = out.setdefault(k, {key: k, **{c: 0.0 for c in CATEGORIES}, "total": 0.0})
+        g[r["category"]] = g.get(r["category"], 0.0) + r["amount"]
+        g["total"] += r["amount"]
+    return [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in g.items()}
+            for _, g in sorted(out.items(), key=lambda kv: (kv[0] == "—", str(kv[0])))]

@@ -30,7 +30,7 @@ def _starts_ends(ws):
     return g, last
 
 
-def cohorts(ws, months: int = 12) -> dict:
+def cohorts(ws, months: int = 12, user=None) -> dict:
     """{"cohorts": [{"cohort": "2024-01", "customers": n, "retention": [1.0, s1, ...]}], "pooled": [...],
     "sbg": {"alpha", "beta", "projection"}}; each curve stops at the last month observed."""
     import numpy as np
@@ -38,6 +38,9 @@ def cohorts(ws, months: int = 12) -> dict:
 
     from pilotage.models import sbg
 
+    from pilotage.forecast.scope import require_everything
+
+    require_everything(user, ws, "customer retention")  # customers carry no rep nor team
     g, last = _starts_ends(ws)
     g["cohort"] = g["start"].dt.to_period("M")
     out, pooled_n, pooled_k = [], np.zeros(months + 1), np.zeros(months + 1)

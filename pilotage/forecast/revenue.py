@@ -34,8 +34,9 @@ MIN_MONTHS = 6
 def monthly_revenue(ws, until=None, user=None) -> list[tuple[dt.date, float]]:
     """(month start, revenue) for every complete month of history, zeros included.
 
-    Revenue is the catalogue's `revenue` (won deals by close date, in the workspace currency);
-    a shop without deals uses the orders. A month counts as complete when it ends on or
+    Revenue is the catalogue's `revenue` (won deals by close date, in the workspace currency),
+    cut to ``user``'s scope by the KPI engine; a shop without deals uses the orders (which carry
+    no rep nor team: an admin's or single-user mode's only). A month counts as complete when it ends on or
     before ``until`` (exclusive; default: the first day after the latest sale).
     """
     import pandas as pd
@@ -48,6 +49,9 @@ def monthly_revenue(ws, until=None, user=None) -> list[tuple[dt.date, float]]:
     if int(won["n"][0]):
         first, last = won["first"][0], won["last"][0]
     else:
+        from pilotage.forecast.scope import require_everything
+
+        require_everything(user, ws, "the revenue of orders")  # orders carry no rep nor team
         od = ws.db.table("orders")
         agg = od.aggregate(n=od.count(), first=od.ordered_at.min(), last=od.ordered_at.max()).execute()
         if not int(agg["n"][0]):

@@ -524,6 +524,232 @@ STRINGS: dict[str, dict[str, str]] = {
                                    "training)"},
     "challenges.f_participants": {"fr": "Participants (identifiants séparés par des virgules ; vide : tous)",
                                   "en": "Participants (ids, comma-separated; empty: all)"},
+    # ------------------------------------------------------------------ forecast pages (issue 13):
+    # Prévisions (/previsions), Affaires ouvertes (/affaires), Valeur client (/valeur-client)
+    "nav.forecast": {"fr": "Prévisions", "en": "Forecast"},
+    "nav.clv": {"fr": "Valeur client", "en": "Customer value"},
+    "forecast.title": {"fr": "Prévisions", "en": "Forecast"},
+    "forecast.intro": {"fr": "Où le chiffre d'affaires va atterrir, ce que le pipeline couvre, les affaires "
+                             "qui glissent ou qui stagnent.",
+                       "en": "Where revenue will land, what the pipeline covers, the deals slipping or stuck."},
+    "forecast.as_of": {"fr": "Données au {date}.", "en": "Data as of {date}."},
+    "forecast.to_deals": {"fr": "Affaires ouvertes et probabilité de gain", "en": "Open deals and win probability"},
+    "forecast.to_clv": {"fr": "Valeur client prédite", "en": "Predicted customer value"},
+    "forecast.na": {"fr": "non disponible", "en": "not available"},
+    "forecast.not_in_scope": {"fr": "ces chiffres portent sur des clients, qui n'ont ni commercial ni équipe : seul un "
+                                    "administrateur les voit.",
+                              "en": "these figures are about customers, who carry no rep or team: only an admin "
+                                    "sees them."},
+    "forecast.cannot": {"fr": "{reason}", "en": "{reason}"},
+    "forecast.revenue": {"fr": "Chiffre d'affaires mensuel prévu", "en": "Monthly revenue forecast"},
+    "forecast.horizon": {"fr": "Horizon", "en": "Horizon"},
+    "forecast.months_unit": {"fr": "mois", "en": "months"},
+    "forecast.next_month": {"fr": "Mois prochain (prévu)", "en": "Next month (forecast)"},
+    "forecast.next_n": {"fr": "{n} prochains mois (prévu)", "en": "Next {n} months (forecast)"},
+    "forecast.model": {"fr": "Modèle {model}, ajusté sur l'historique mensuel du chiffre d'affaires",
+                       "en": "Model {model}, fitted on the monthly revenue history"},
+    "forecast.naive": {"fr": "naïf saisonnier", "en": "seasonal naive"},
+    "forecast.mape_formula": {"fr": "Erreur absolue moyenne en % : moyenne |réel − prévu| / réel, sur le backtest",
+                              "en": "Mean absolute percentage error: mean |actual − forecast| / actual, "
+                                    "on the backtest"},
+    "forecast.mase_formula": {"fr": "Erreur absolue moyenne rapportée à celle de la prévision "
+                                    "« même mois l'an dernier » sur l'historique "
+                                    "(sous 1 : mieux que cette prévision naïve)",
+                              "en": "Mean absolute error scaled by the in-sample error of 'same month last year' "
+                                    "(below 1: better than that naive forecast)"},
+    "forecast.bt_better": {"fr": "Le modèle fait mieux que la prévision naïve saisonnière (le même mois l'an dernier), "
+                                 "mesuré sur {origins} origines glissantes à {horizon} mois.",
+                           "en": "The model beats the seasonal-naive forecast (same month last year), measured on "
+                                 "{origins} rolling origins, {horizon} months ahead."},
+    "forecast.bt_naive": {"fr": "Le modèle ne fait pas mieux que la prévision naïve saisonnière (le même mois l'an "
+                                "dernier), mesuré sur {origins} origines glissantes à {horizon} mois : lisez ses "
+                                "chiffres comme une simple projection.",
+                          "en": "The model is no better than the seasonal-naive forecast (same month last year), "
+                                "measured on {origins} rolling origins, {horizon} months ahead: read its figures as a "
+                                "plain projection."},
+    "forecast.bt_short": {"fr": "Historique trop court pour mesurer l'erreur du modèle.",
+                          "en": "Too little history to measure the model's error."},
+    "forecast.chart": {"fr": "Chiffre d'affaires réel et prévu, intervalles à 80 % et 95 %",
+                       "en": "Actual and forecast revenue, 80% and 95% intervals"},
+    "forecast.actual": {"fr": "Réel", "en": "Actual"},
+    "forecast.forecast": {"fr": "Prévu", "en": "Forecast"},
+    "forecast.band80": {"fr": "Intervalle 80 %", "en": "80% interval"},
+    "forecast.band95": {"fr": "Intervalle 95 %", "en": "95% interval"},
+    "forecast.table": {"fr": "Prévision par mois", "en": "Forecast by month"},
+    "forecast.month": {"fr": "Mois", "en": "Month"},
+    "forecast.int80": {"fr": "Intervalle 80 %", "en": "80% interval"},
+    "forecast.int95": {"fr": "Intervalle 95 %", "en": "95% interval"},
+    "forecast.how": {"fr": "Comment c'est calculé", "en": "How it is computed"},
+    "forecast.how_text": {"fr": "Lissage exponentiel {model} (statsmodels) sur le chiffre d'affaires signé de "
+                                "chaque mois complet ; tendance amortie à partir de 10 mois d'historique, "
+                                "saisonnalité de 12 mois "
+                                "à partir de 24. Intervalles de prévision du modèle, jamais sous zéro. Backtest : pour "
+                                "chacun des 6 derniers mois pris comme origine, le modèle est ajusté sur les mois "
+                                "d'avant et prévoit les suivants ; ses erreurs sont comparées à celles de la prévision "
+                                "naïve saisonnière.",
+                          "en": "Exponential smoothing {model} (statsmodels) on the revenue won in each complete "
+                                "month; damped trend from 10 months of history, 12-month seasonality from 24. The "
+                                "model's prediction intervals, never below zero. Backtest: for each of the last 6 "
+                                "months taken as origin, the model is fitted on the months before and forecasts the "
+                                "next ones; its errors are compared with the seasonal-naive forecast's."},
+    "forecast.coverage": {"fr": "Couverture du pipeline", "en": "Pipeline coverage"},
+    "forecast.cov_open": {"fr": "pipeline prévu", "en": "pipeline expected"},
+    "forecast.cov_left": {"fr": "reste à signer", "en": "left to win"},
+    "forecast.cov_met": {"fr": "objectif déjà atteint", "en": "target already met"},
+    "forecast.cov_no_target": {"fr": "pas d'objectif sur ce trimestre", "en": "no target for this quarter"},
+    "forecast.coverage_rule": {"fr": "Pipeline ouvert dont la clôture est prévue dans le trimestre, rapporté à ce qui "
+                                     "reste à signer sur l'objectif : la règle empirique veut environ 3.",
+                               "en": "Open pipeline expected to close in the quarter over what is left to win against "
+                                     "the target: the rule of thumb is about 3."},
+    "forecast.by_category": {"fr": "Prévision par catégorie et mois de clôture prévu",
+                             "en": "Forecast by category and expected close month"},
+    "forecast.by_rep": {"fr": "Par commercial", "en": "By rep"},
+    "forecast.by_team": {"fr": "Par équipe", "en": "By team"},
+    "forecast.cat_help": {"fr": "{window} : signé (affaires gagnées, par mois de clôture), puis les affaires ouvertes "
+                                "par catégorie de prévision et mois de clôture prévu.",
+                          "en": "{window}: closed (deals won, by close month), then open deals by forecast category "
+                                "and expected close month."},
+    "forecast.close_month": {"fr": "Mois de clôture", "en": "Close month"},
+    "forecast.no_date": {"fr": "Sans date prévue", "en": "No expected date"},
+    "forecast.cat_closed": {"fr": "Signé", "en": "Closed"},
+    "forecast.cat_commit": {"fr": "Engagé", "en": "Commit"},
+    "forecast.cat_best_case": {"fr": "Meilleur cas", "en": "Best case"},
+    "forecast.cat_pipeline": {"fr": "Pipeline", "en": "Pipeline"},
+    "forecast.cat_closed_help": {"fr": "Affaires gagnées dans le mois", "en": "Deals won in the month"},
+    "forecast.cat_commit_help": {"fr": "Affaires ouvertes que le commercial s'engage à signer",
+                                 "en": "Open deals the rep commits to win"},
+    "forecast.cat_best_case_help": {"fr": "Affaires ouvertes qui peuvent se signer si tout va bien",
+                                    "en": "Open deals that may close if all goes well"},
+    "forecast.cat_pipeline_help": {"fr": "Autres affaires ouvertes (sans catégorie : pipeline)",
+                                   "en": "Other open deals (no category: pipeline)"},
+    "forecast.slipping": {"fr": "Affaires qui glissent", "en": "Slipping deals"},
+    "forecast.slipping_help": {"fr": "Encore ouvertes alors que leur date de clôture prévue est passée.",
+                               "en": "Still open although their expected close date has passed."},
+    "forecast.late": {"fr": "Retard", "en": "Late by"},
+    "forecast.stuck": {"fr": "Affaires qui stagnent", "en": "Stuck deals"},
+    "forecast.stuck_help": {"fr": "À leur étape depuis plus longtemps que 90 % des affaires qui l'ont quittée.",
+                            "en": "In their stage longer than 90% of the deals that left it."},
+    "forecast.usual": {"fr": "Durée usuelle (P90)", "en": "Usual stay (P90)"},
+    "forecast.usual_help": {"fr": "90e centile des durées passées à cette étape par les affaires qui l'ont quittée",
+                            "en": "90th percentile of the stays in this stage of the deals that left it"},
+    "deals.title": {"fr": "Affaires ouvertes", "en": "Open deals"},
+    "deals.intro": {"fr": "Chaque affaire ouverte avec sa probabilité de gain, la moyenne de son étape et ce qui la "
+                          "fait monter ou baisser.",
+                    "en": "Every open deal with its win probability, its stage's average and what raises or "
+                          "lowers it."},
+    "deals.to_forecast": {"fr": "Retour aux prévisions", "en": "Back to the forecast"},
+    "deals.account": {"fr": "Compte", "en": "Account"},
+    "deals.rep": {"fr": "Commercial", "en": "Sales rep"},
+    "deals.stage": {"fr": "Étape (pipeline)", "en": "Stage (pipeline)"},
+    "deals.amount": {"fr": "Montant", "en": "Amount"},
+    "deals.expected_close": {"fr": "Clôture prévue", "en": "Expected close"},
+    "deals.days_in_stage": {"fr": "À l'étape depuis", "en": "In stage for"},
+    "deals.open": {"fr": "Affaires ouvertes", "en": "Open deals"},
+    "deals.open_amount": {"fr": "Montant ouvert", "en": "Open amount"},
+    "deals.weighted": {"fr": "Montant pondéré", "en": "Weighted amount"},
+    "deals.weighted_help": {"fr": "Σ montant × probabilité : celle du modèle s'il bat la moyenne des étapes au "
+                                  "backtest, sinon celle de l'étape",
+                            "en": "Σ amount × probability: the model's when it beats the stage averages on the "
+                                  "backtest, else the stage's"},
+    "deals.brier": {"fr": "Score de Brier (modèle)", "en": "Brier score (model)"},
+    "deals.brier_help": {"fr": "Moyenne de (probabilité − issue)², sur les affaires closes après la date de coupure ; "
+                               "plus bas, c'est mieux",
+                         "en": "Mean of (probability − outcome)², on the deals closed after the split date; "
+                               "lower is better"},
+    "deals.baseline": {"fr": "moyenne des étapes", "en": "stage averages"},
+    "deals.table": {"fr": "Affaires ouvertes et probabilité de gain", "en": "Open deals and win probability"},
+    "deals.table_help": {"fr": "Triées par montant pondéré. ↑ fait monter la probabilité, ↓ la fait baisser.",
+                         "en": "Sorted by weighted amount. ↑ raises the probability, ↓ lowers it."},
+    "deals.p_win": {"fr": "Probabilité de gain", "en": "Win probability"},
+    "deals.p_win_help": {"fr": "Régression logistique calibrée (Platt) sur l'étape, le temps passé à l'étape, la "
+                               "source, le segment, le montant et les activités",
+                         "en": "Calibrated logistic regression (Platt) on stage, time in stage, source, segment, "
+                               "amount and activities"},
+    "deals.p_stage": {"fr": "Moyenne de l'étape", "en": "Stage average"},
+    "deals.p_stage_help": {"fr": "Part des affaires passées par cette étape qui ont été gagnées",
+                           "en": "Share of the deals that went through this stage that were won"},
+    "deals.factors": {"fr": "Facteurs principaux", "en": "Top factors"},
+    "deals.factors_help": {"fr": "Les trois plus fortes contributions (coefficient × valeur standardisée)",
+                           "en": "The three largest contributions (coefficient × standardised value)"},
+    "deals.backtest": {"fr": "Le modèle est-il fiable ?", "en": "Can the model be trusted?"},
+    "deals.bt_better": {"fr": "Le modèle fait mieux que la moyenne des étapes sur {tested} passages d'étape d'affaires "
+                              "closes après le {split} : le montant pondéré l'utilise.",
+                        "en": "The model beats the stage averages on {tested} stage visits of deals closed after "
+                              "{split}: the weighted amount uses it."},
+    "deals.bt_baseline": {"fr": "Le modèle ne fait pas mieux que la moyenne des étapes sur {tested} passages d'étape "
+                                "d'affaires closes après le {split} : le montant pondéré utilise la moyenne des "
+                                "étapes.",
+                          "en": "The model is no better than the stage averages on {tested} stage visits of deals "
+                                "closed after {split}: the weighted amount uses the stage averages."},
+    "deals.bt_short": {"fr": "Trop peu d'affaires closes pour entraîner et tester le modèle : les probabilités sont "
+                             "les moyennes des étapes.",
+                       "en": "Too few closed deals to train and test the model: the probabilities are the stage "
+                             "averages."},
+    "deals.calibration": {"fr": "Calibration : probabilité prévue et part gagnée",
+                          "en": "Calibration: predicted probability and share won"},
+    "deals.perfect": {"fr": "Calibration parfaite", "en": "Perfect calibration"},
+    "deals.model": {"fr": "Modèle", "en": "Model"},
+    "deals.predicted": {"fr": "Probabilité prévue", "en": "Predicted probability"},
+    "deals.observed": {"fr": "Part gagnée", "en": "Share won"},
+    "deals.bin": {"fr": "Tranche", "en": "Bin"},
+    "deals.visits": {"fr": "Passages d'étape", "en": "Stage visits"},
+    "deals.how_text": {"fr": "Un exemple par affaire close et étape traversée, étiqueté gagné ou perdu. Le modèle est "
+                             "entraîné sur les affaires closes avant le 80e centile des dates de clôture et jugé sur "
+                             "les suivantes, à côté de la moyenne des étapes apprise sur la même période. Le modèle "
+                             "et ses normes sont ceux de toute l'entreprise ; les affaires listées sont celles de "
+                             "votre périmètre.",
+                       "en": "One example per closed deal and stage it went through, labelled won or lost. The model "
+                             "is trained on the deals closed before the 80th percentile of close dates and judged on "
+                             "the later ones, beside the stage averages learned on the same period. The model and its "
+                             "norms are the company's; the deals listed are those of your scope."},
+    "cvalue.title": {"fr": "Valeur client", "en": "Customer value"},
+    "cvalue.intro": {"fr": "Ce que chaque client devrait rapporter : achats attendus, probabilité d'être encore "
+                           "client, valeur actualisée.",
+                     "en": "What each customer should bring: expected purchases, probability of still being a "
+                           "customer, discounted value."},
+    "cvalue.until": {"fr": "Commandes jusqu'au {date}.", "en": "Orders up to {date}."},
+    "cvalue.customers": {"fr": "Clients", "en": "Customers"},
+    "cvalue.customer": {"fr": "Client", "en": "Customer"},
+    "cvalue.clv": {"fr": "Valeur vie client prédite", "en": "Predicted lifetime value"},
+    "cvalue.clv_total": {"fr": "Valeur prédite, {h} mois", "en": "Predicted value, {h} months"},
+    "cvalue.clv_total_short": {"fr": "Valeur prédite", "en": "Predicted value"},
+    "cvalue.clv_mean": {"fr": "Valeur prédite par client", "en": "Predicted value per customer"},
+    "cvalue.clv_formula": {"fr": "Σ sur l'horizon des achats attendus chaque mois (BG/NBD) × panier attendu "
+                                 "(Gamma-Gamma), actualisés à 1 % par mois",
+                           "en": "Σ over the horizon of each month's expected purchases (BG/NBD) × expected spend "
+                                 "(Gamma-Gamma), discounted at 1% a month"},
+    "cvalue.p_alive_mean": {"fr": "P(encore client), moyenne", "en": "P(alive), mean"},
+    "cvalue.p_alive": {"fr": "P(encore client)", "en": "P(alive)"},
+    "cvalue.p_alive_help": {"fr": "Probabilité que le client n'ait pas cessé d'acheter (BG/NBD), vu sa fréquence et "
+                                  "son dernier achat",
+                            "en": "Probability that the customer has not stopped buying (BG/NBD), given their "
+                                  "frequency and last purchase"},
+    "cvalue.distribution": {"fr": "Répartition de la valeur prédite", "en": "Distribution of predicted value"},
+    "cvalue.by_segment": {"fr": "Par segment", "en": "By segment"},
+    "cvalue.segment": {"fr": "Segment", "en": "Segment"},
+    "cvalue.top": {"fr": "Les clients les plus précieux", "en": "The most valuable customers"},
+    "cvalue.purchases": {"fr": "Achats répétés", "en": "Repeat purchases"},
+    "cvalue.purchases_help": {"fr": "Jours d'achat après le premier (fréquence du modèle)",
+                              "en": "Purchase days after the first (the model's frequency)"},
+    "cvalue.expected_purchases": {"fr": "Achats attendus ({h} mois)", "en": "Expected purchases ({h} months)"},
+    "cvalue.avg_spend": {"fr": "Panier attendu", "en": "Expected spend"},
+    "cvalue.how": {"fr": "Comment c'est calculé", "en": "How it is computed"},
+    "cvalue.how_text": {"fr": "Le modèle BG/NBD (Fader, Hardie et Lee, 2005) estime, à partir de la fréquence, de la "
+                              "récence et de l'ancienneté de chaque client (en semaines), ses achats à venir et la "
+                              "probabilité qu'il soit encore client ; le modèle Gamma-Gamma son panier moyen. Les "
+                              "deux sont ajustés par maximum de vraisemblance sur les commandes. La valeur prédite "
+                              "cumule {h} mois d'achats attendus × panier, actualisés à 1 % par mois. Paramètres "
+                              "ajustés :",
+                        "en": "The BG/NBD model (Fader, Hardie and Lee, 2005) estimates from each customer's "
+                              "frequency, recency and age (in weeks) their coming purchases and the probability "
+                              "that they are still a customer; the Gamma-Gamma model their average spend. Both are "
+                              "fitted by maximum likelihood on the orders. The predicted value adds up {h} months of "
+                              "expected purchases × spend, discounted at 1% a month. Fitted parameters:"},
+    "cvalue.loglik": {"fr": "log-vraisemblance", "en": "log-likelihood"},
+    "cvalue.repeat_buyers": {"fr": "clients ayant racheté", "en": "repeat buyers"},
+    "cvalue.how_more": {"fr": "La valeur vie client historique du catalogue :",
+                        "en": "The catalogue's historical CLV:"},
+    "cvalue.historical": {"fr": "Valeur vie client", "en": "Customer lifetime value"},
 }
 
 # Dimension names, as the filters and breakdowns show them.

@@ -14,6 +14,7 @@ from pilotage.web.pages import (
     catalogue,
     challenges,
     customers,
+    forecast,
     goals,
     kpi,
     leads,
@@ -26,7 +27,8 @@ from pilotage.web.pages import (
 )
 from pilotage.web.pages.common import error_page
 
-PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin, goals, me, challenges)
+PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin, goals, me, challenges,
+         forecast)
 
 router = APIRouter(include_in_schema=False)
 

@@ -62,7 +62,8 @@ BREAKDOWN_ROWS = 12
 
 NAV = (("overview", "/"), ("leads", "/leads"), ("pipeline", "/pipeline"), ("team", "/equipe"),
        ("goals", "/objectifs"), ("challenges", "/challenges"), ("me", "/moi"),
-       ("customers", "/clients"), ("pricing", "/prix"), ("catalogue", "/catalogue"))
+       ("customers", "/clients"), ("pricing", "/prix"), ("forecast", "/previsions"), ("clv", "/valeur-client"),
+       ("catalogue", "/catalogue"))
 
 
 
