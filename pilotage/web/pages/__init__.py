@@ -9,10 +9,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pilotage.web.pages import admin, catalogue, customers, kpi, leads, login, overview, pipeline, pricing, team
+from pilotage.web.pages import (
+    activity,
+    admin,
+    catalogue,
+    customers,
+    kpi,
+    leads,
+    login,
+    overview,
+    pipeline,
+    pricing,
+    rep,
+    team,
+)
 from pilotage.web.pages.common import error_page
 
-PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin)
+PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin, rep, activity)
 
 router = APIRouter(include_in_schema=False)
 
