@@ -320,8 +320,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "activity.sorted": {"fr": "Trié par nombre d'activités ; un nom ouvre la fiche du commercial.",
                         "en": "Sorted by number of activities; a name opens the rep's scorecard."},
     "admin.focus": {"fr": "Les dix indicateurs de la vue d'ensemble", "en": "The overview's ten KPIs"},
-    "admin.focus_help": {"fr": "Cochez de 1 à {max} indicateurs ; ils s'affichent dans l'ordre du catalogue.",
-                         "en": "Tick 1 to {max} KPIs; they show in the catalogue's order."},
+    "admin.focus_help": {"fr": "Cochez de 1 à {max} indicateurs : ceux déjà choisis gardent leur place, "
+                               "les nouveaux suivent dans l'ordre du catalogue.",
+                         "en": "Tick 1 to {max} KPIs: those already chosen keep their place, new ones "
+                               "follow in the catalogue's order."},
     "admin.focus_save": {"fr": "Enregistrer", "en": "Save"},
     "admin.focus_too_many": {"fr": "{n} indicateurs cochés : au plus {max}. Décochez-en {extra}.",
                              "en": "{n} KPIs ticked: at most {max}. Untick {extra}."},
