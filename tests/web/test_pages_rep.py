@@ -97,13 +97,16 @@ def test_scorecard_shows_the_reps_figures_worked_out_by_hand(sessions):
     assert "3 sur 5" in t  # the win rate's counts
     # each figure leads to its KPI page cut on the rep
     assert 'href="/kpi/revenue?period=custom&amp;from=2024-01-01&amp;to=2025-01-01&amp;rep=r_a1"' in r.text
-    # the deals: closed ones latest first (W3, L1, W2, W1), with the account's name, amount and status
+    # the deals: closed ones latest first (W3, L1, W2, W1), by the account's name (the deal's id on hover),
+    # with amount, stage, status and closing date
+    closed = r.text.split('id="h-deals-closed"')[1]
+    assert [plain(x) for x in re.findall(r'<th scope="row" title="([^"]+)"', closed)] == [
+        "W3 · ACC-1", "L1 · ACC-2", "W2 · ACC-2", "W1 · ACC-1"]
     closed = t.split("Affaires clôturées dans la période")[-1]
-    assert re.search(r"W3 Acme 30 000 € closed_won signée", closed)
-    assert closed.index("W3") < closed.index("L1") < closed.index("W2") < closed.index("W1")
-    assert "L1 Globex 15 000 € closed_lost perdue" in closed
+    assert "Acme 30 000 € closed_won signée 10/06/2024" in closed
+    assert "Globex 15 000 € closed_lost perdue 15/05/2024" in closed
     open_ = t.split("Affaires en cours à la fin de la période")[-1].split("Affaires clôturées")[0]
-    assert "O1 Globex 45 000 € proposal" in open_
+    assert "Globex 45 000 € proposal" in open_ and 'title="O1 · ACC-2"' in r.text
     assert "B1" not in t and "77 777" not in t  # Bea's deal is not Alain's
 
 
