@@ -61,7 +61,7 @@ class Settings(BaseModel):
         if not v:
             raise ValueError("focus needs at least one KPI id")
         if len(v) > MAX_FOCUS:
-            raise ValueError(f"focus holds at most {MAX_FOCUS} KPIs ({len(v)} given)")
+            raise ValueError(f"at most {MAX_FOCUS} KPIs ({len(v)} given)")
         return v
 
     def to_rows(self) -> list[tuple[str, str]]:
