@@ -179,6 +179,13 @@ def test_activity_page_counts_per_rep_against_results(sessions):
     assert _row(r, "Alain") == ["4", "1", "1", "6", "0,11", "3", "60 000 €", "2,0"]
     assert _row(r, "Bea") == ["1", "0", "0", "1", "0,02", "1", "77 777 €", "1,0"]
     assert "activités de la période / 52,29 semaines de la période" in text(r)
+    # the weekly chart holds complete weeks only: 2024-01-01 is a Monday; the week of Monday 2024-12-30
+    # is cut by the range's end (2025-01-01) and left out, so the last bar is the week of 23 December
+    import json
+
+    weekly = json.loads(html.unescape(re.search(r'data-plot="[^"]+">(.*?)</script>', r.text, flags=re.S).group(1)))
+    x = weekly["data"][0]["x"]
+    assert (x[0], x[-1], len(x)) == ("01/01/2024", "23/12/2024", 52)
 
 
 def test_activity_page_is_scoped(sessions):

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from pilotage.budgets import count_periods
 from pilotage.catalogue.kpis import BY_ID
+from pilotage.engine import periods as P
 from pilotage.web.charts import time_chart
 from pilotage.web.pages.common import (
     Notes,
@@ -35,6 +36,16 @@ RESULTS = ["deals_won", "revenue", "activities_per_won_deal"]
 TABLE_IDS = KINDS + ["activities"] + RESULTS
 MAX_WEEKS = 106  # beyond two years a weekly chart is unreadable: the view's grain is used instead
 TABLE_ROWS = 30
+
+
+def complete_range(view, grain: str) -> tuple:
+    """The complete periods of ``grain`` inside the view's range (a week cut by the range's start or end
+    would show as a drop), or the range itself when it holds no complete period."""
+    start = P.floor(view.start, grain, view.fiscal_start, view.week_start)
+    if start < view.start:
+        start = P.step(start, grain, 1)
+    end = P.floor(view.end, grain, view.fiscal_start, view.week_start)
+    return (start, end) if start < end else (view.start, view.end)
 
 
 @router.get("/activite", response_class=HTMLResponse)
@@ -68,7 +79,8 @@ def activity_page(request: Request, state: StateDep):
         table["foot"]["cells"].insert(at - 1, {"text": view.fmt(None if act is None else act / weeks, "ratio"),
                                                "num": True})
     grain = "week" if count_periods(view.start, view.end, "week") <= MAX_WEEKS else view.grain
-    series = fetch(state, view, KINDS + ["revenue", "deals_won"], grain=grain)
+    c_start, c_end = complete_range(view, grain)
+    series = fetch(state, view, KINDS + ["revenue", "deals_won"], grain=grain, start=c_start, end=c_end)
     weekly = time_chart(view, series, [(i, BY_ID[i].label[view.lang], "bar") for i in KINDS], "count",
                         label=view.t("activity.weekly" if grain == "week" else "activity.weekly_at"),
                         stacked=True, grain=grain)
