@@ -302,6 +302,8 @@ STRINGS: dict[str, dict[str, str]] = {
                       "en": "This scorecard is not in your scope: you see your own (sales rep) or those "
                             "of your teams' reps (manager)."},
     "rep.unknown": {"fr": "Commercial inconnu : « {id} ».", "en": "Unknown sales rep: {id!r}."},
+    "rep.coverage_met": {"fr": "Objectif déjà atteint : plus rien à couvrir.",
+                         "en": "Target already met: nothing left to cover."},
     "nav.activity": {"fr": "Activité", "en": "Activity"},
     "activity.title": {"fr": "Activité commerciale", "en": "Sales activity"},
     "activity.intro": {"fr": "Appels, e-mails et réunions de chaque commercial, semaine par semaine, "

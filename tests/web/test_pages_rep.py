@@ -42,6 +42,9 @@ OPPS = [
     opp("B1", "won", created_at="2024-03-01 09:00:00", closed_at="2024-03-20 09:00:00", amount=77777,
         owner="r_b", account_id="ACC-9"),
 ]
+# Alain's quota for 2024: 50 000 of revenue => attainment 60 000 / 50 000 = 120 %, met: nothing left to cover
+QUOTAS = [{"quota_id": "Q1", "rep_id": "r_a1", "metric": "revenue", "period_start": "2024-01-01",
+           "period_end": "2025-01-01", "target": 50000}]
 ACTIVITIES = [act(f"c{i}", "call", f"2024-03-0{i + 1} 10:00:00", rep_id="r_a1") for i in range(4)] + [
     act("e1", "email", "2024-03-05 10:00:00", rep_id="r_a1"),
     act("m1", "meeting", "2024-03-06 10:00:00", rep_id="r_a1"),
@@ -53,7 +56,7 @@ ACTIVITIES = [act(f"c{i}", "call", f"2024-03-0{i + 1} 10:00:00", rep_id="r_a1") 
 def org(tmp_path_factory):
     ws = pilotage.connect(str(tmp_path_factory.mktemp("rep") / "rep.duckdb"), create=True)
     ws.load({"teams": TEAMS, "reps": REPS, "accounts": ACCOUNTS, "stages": STAGES, "opportunities": OPPS,
-             "activities": ACTIVITIES})
+             "activities": ACTIVITIES, "quotas": QUOTAS})
     make_users(ws)
     with LiveServer(ws) as server:
         yield server
@@ -93,8 +96,14 @@ def test_scorecard_shows_the_reps_figures_worked_out_by_hand(sessions):
     assert figure(r, "deals_won") == ("3", None)
     assert figure(r, "avg_deal_size") == ("20 k€", "20 000,00 €")
     assert figure(r, "win_rate")[0] == "60,0 %"
+    assert figure(r, "quota_attainment")[0] == "120,0 %"
     t = text(r)
     assert "3 sur 5" in t  # the win rate's counts
+    # pipeline coverage is empty since the target is met, and the card says why
+    assert "Couverture du pipeline non disponible" in t and "Objectif déjà atteint : plus rien à couvrir." in t
+    # the goal (an imported quota): target, achieved, attainment, status
+    # evaluated on the range's last day (31 December), which the goal service counts as still under way
+    assert "Chiffre d'affaires 2024 50 000 € 60 000 € 120,0 % en bonne voie" in t
     # each figure leads to its KPI page cut on the rep
     assert 'href="/kpi/revenue?period=custom&amp;from=2024-01-01&amp;to=2025-01-01&amp;rep=r_a1"' in r.text
     # the deals: closed ones latest first (W3, L1, W2, W1), by the account's name (the deal's id on hover),

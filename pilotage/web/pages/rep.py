@@ -144,6 +144,9 @@ def _cards(state: State, view: View, rep_id: str) -> list[dict]:
         if counts_ratio(i) and c.get("denominator"):
             card["sub"] = (f"{view.fmt(c.get('numerator'), 'count')} {view.t('common.of')} "
                            f"{view.fmt(c.get('denominator'), 'count')}")
+        att = (cards_now.get("quota_attainment") or {}).get("value")
+        if i == "pipeline_coverage" and v is None and att is not None and att >= 1:
+            card["sub"] = view.t("rep.coverage_met")  # empty because nothing is left to cover, said so
         out.append(card)
     return out
 
