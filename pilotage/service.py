@@ -336,3 +336,20 @@ def stages(ws: Workspace) -> list[dict]:
     t = ws.db.table("stages")
     df = t.order_by(["pipeline", "position"]).execute()
     return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict(orient="records")]
+
+
+def account_names(ws: Workspace, ids) -> dict[str, str]:
+    """account_id -> name for the accounts given (the caller's records, already in its scope)."""
+    ids = sorted({str(i) for i in ids if i is not None})[:1000]
+    if not ids:
+        return {}
+    t = ws.db.table("accounts")
+    df = t.filter(t.account_id.isin(ids)).select("account_id", "name").execute()
+    return {str(a): str(n) for a, n in df.itertuples(index=False) if n is not None}
+
+
+def rep_team(ws: Workspace, rep_id: str) -> str | None:
+    """The team of a rep (reps.team_id), None when the rep has none or does not exist."""
+    t = ws.db.table("reps")
+    df = t.filter(t.rep_id == str(rep_id)).select("team_id").limit(1).execute()
+    return None if not len(df) or df["team_id"].iloc[0] is None else str(df["team_id"].iloc[0])

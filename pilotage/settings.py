@@ -11,13 +11,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
 
-# What a sales director reads first (issue #9). Ten at most. Quota attainment (with a bar per team on
-# the overview) took the place of the share of reps at quota (on the team page). CLV and pipeline
-# coverage are candidates a workspace can pick: `pilotage settings --set focus=revenue,clv,...`.
+# What a sales director reads first (issue #9). Ten at most (MAX_FOCUS). Quota attainment (with a bar per
+# team on the overview) took the place of the share of reps at quota (on the team page); customer lifetime
+# value and pipeline coverage took those of revenue growth (the revenue card already shows its change vs
+# the previous period and last year) and of the weighted pipeline (on the pipeline page; coverage says
+# whether that pipeline is enough for what is left of the target). A workspace picks its own ten:
+# `pilotage settings --set focus=...` or the admin page.
+MAX_FOCUS = 10
 DEFAULT_FOCUS = (
-    "revenue", "revenue_growth", "deals_won", "avg_deal_size", "win_rate",
-    "lead_conversion_rate", "sales_cycle_days", "quota_attainment", "churn_rate",
-    "weighted_pipeline",
+    "revenue", "deals_won", "avg_deal_size", "win_rate", "lead_conversion_rate", "sales_cycle_days",
+    "quota_attainment", "pipeline_coverage", "churn_rate", "clv",
 )
 
 
@@ -57,6 +60,8 @@ class Settings(BaseModel):
             raise ValueError(f"unknown KPI id(s) in focus: {', '.join(unknown)} (see `pilotage kpis`)")
         if not v:
             raise ValueError("focus needs at least one KPI id")
+        if len(v) > MAX_FOCUS:
+            raise ValueError(f"at most {MAX_FOCUS} KPIs ({len(v)} given)")
         return v
 
     def to_rows(self) -> list[tuple[str, str]]:
@@ -64,4 +69,7 @@ class Settings(BaseModel):
 
     @classmethod
     def from_rows(cls, rows) -> Settings:
-        return cls(**{k: v for k, v in rows})
+        values = {k: v for k, v in rows}
+        if isinstance(values.get("focus"), str):  # stored before the limit of ten: the first ten stand
+            values["focus"] = ",".join([x for x in values["focus"].split(",") if x.strip()][:MAX_FOCUS])
+        return cls(**values)

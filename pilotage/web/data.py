@@ -131,6 +131,16 @@ def dimension_values(state: State, dim: str) -> list[tuple[str, str]]:
     return _cached(state, "dim", lambda ws: service.dimension_values(ws, dim, user=user), user=user, dim=dim)
 
 
+def account_names(state: State, ids) -> dict[str, str]:
+    """account_id -> name, for accounts of records already read in the user's scope."""
+    ids = sorted({str(i) for i in ids})
+    return _cached(state, "accounts", lambda ws: service.account_names(ws, ids), ids=ids)
+
+
+def rep_team(state: State, rep_id: str) -> str | None:
+    return _cached(state, "rep_team", lambda ws: service.rep_team(ws, rep_id), rep_id=rep_id)
+
+
 def stages(state: State) -> list[dict]:
     """Each pipeline's stages in their order (for funnels)."""
     return _cached(state, "stages", service.stages)

@@ -24,6 +24,7 @@ PAGES = [
     ("leads", "/leads", "Leads et canaux", "Leads and channels"),
     ("pipeline", "/pipeline", "Pipeline", "Pipeline"),
     ("equipe", "/equipe", "Équipe", "Team"),
+    ("activite", "/activite", "Activité commerciale", "Sales activity"),
     ("clients", "/clients", "Clients", "Customers"),
     ("prix", "/prix", "Prix", "Pricing"),
     ("kpi", "/kpi/win_rate", "Taux de transformation", "Win rate"),

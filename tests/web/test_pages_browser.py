@@ -147,7 +147,7 @@ def test_a_cards_figure_is_the_apis(watched, live):
     settings = httpx.get(live.url + "/api/v1/settings").json()
     locale, currency = settings["locale"], settings["currency"]
     for kpi, unit in (("revenue", "money"), ("win_rate", "rate"), ("avg_deal_size", "money"),
-                      ("sales_cycle_days", "days"), ("weighted_pipeline", "money")):
+                      ("sales_cycle_days", "days"), ("clv", "money")):
         api = httpx.get(live.url + "/api/v1/kpi", params={"ids": kpi, "from": "2025-07-01",
                                                           "to": "2026-07-01"}).json()[0][kpi]
         shown = page.locator(f'.card [data-kpi="{kpi}"]')

@@ -54,8 +54,8 @@ def test_every_page_answers_in_french_then_english(http, path, fr, en):
 
 
 RAW_KEY = re.compile(r"\b(?:app|nav|lang|footer|filters|preset|grain|compare|common|overview|leads|pipeline|team|"
-                     r"customers|pricing|kpi|catalogue|unit|quarter|error|colon|goals|me|challenges|forecast|deals|cvalue)"
-                     r"\.[a-z_]+(?:\.[a-z_]+)*\b")
+                     r"customers|pricing|kpi|catalogue|unit|quarter|error|colon|goals|me|challenges|forecast|deals|cvalue|"
+                     r"rep|activity|admin)\.[a-z_]+(?:\.[a-z_]+)*\b")
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -64,6 +64,7 @@ def test_no_page_shows_a_raw_translation_key(http, lang):
     paths = [p for p, _, _ in PAGES] + ["/kpi/clv", "/kpi/revenue_growth", "/kpi/nps", "/kpi/avg_purchase_value",
                                         "/objectifs", "/moi", "/challenges"]
     paths += ["/previsions", "/affaires", "/valeur-client"]  # the forecast pages
+    paths += ["/commercial/REP-0001"]
     for path in paths:
         r = http.get(path, params={**CUT, "lang": lang})
         assert r.status_code == 200, path

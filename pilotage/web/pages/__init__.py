@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pilotage.web.pages import (
+    activity,
     admin,
     catalogue,
     challenges,
@@ -23,12 +24,13 @@ from pilotage.web.pages import (
     overview,
     pipeline,
     pricing,
+    rep,
     team,
 )
 from pilotage.web.pages.common import error_page
 
 PAGES = (overview, leads, pipeline, team, customers, pricing, kpi, catalogue, login, admin, goals, me, challenges,
-         forecast)
+         forecast, rep, activity)
 
 router = APIRouter(include_in_schema=False)
 

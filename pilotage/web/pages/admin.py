@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pilotage.auth import forms
 from pilotage.auth.model import ROLES
 from pilotage.auth.web import Forbidden, client_address, require_admin, user_of
+from pilotage.catalogue.kpis import BY_ID, KPIS, SECTION_LABELS, SECTIONS
 from pilotage.errors import PilotageError
+from pilotage.settings import MAX_FOCUS
 from pilotage.web import i18n
 from pilotage.web.pages.common import TEMPLATES
 
@@ -55,7 +57,18 @@ def _actor(request: Request) -> str | None:
     return u.email if u else None
 
 
-def _page(request: Request, lang: str, message: str | None = None, token: str | None = None, status: int = 200):
+def _focus_choices(request: Request, lang: str, ticked=None) -> list[dict]:
+    """The catalogue by section, each KPI ticked when it is in the focus (or in ``ticked``, a form sent back)."""
+    ticked = set(request.app.state.pilotage.ws.settings.focus if ticked is None else ticked)
+    sections = []
+    for sec in SECTIONS:
+        kpis = [{"id": k.id, "label": k.label[lang], "checked": k.id in ticked} for k in KPIS if k.section == sec]
+        sections.append({"label": SECTION_LABELS[sec][lang], "kpis": kpis})
+    return sections
+
+
+def _page(request: Request, lang: str, message: str | None = None, token: str | None = None, status: int = 200,
+          focus_ticked=None, notice: str | None = None):
     from pilotage.goals import notify
 
     store = request.app.state.auth.store
@@ -66,6 +79,8 @@ def _page(request: Request, lang: str, message: str | None = None, token: str | 
         "lang": lang, "w": {k: v[lang] for k, v in WORDS.items()}, "users": store.list_users(), "roles": ROLES,
         "audit": store.audit_log(limit=50), "csrf": csrf, "message": message, "token": token, "smtp": smtp,
         "smtp_saved": request.query_params.get("smtp") == "saved",
+        "t": lambda key, **kw: i18n.t(key, lang, **kw), "max_focus": MAX_FOCUS, "notice": notice,
+        "focus_sections": _focus_choices(request, lang, focus_ticked),
     }, status_code=status)
     forms.set_form_cookie(resp, request, cookie)
     resp.headers["Cache-Control"] = "no-store"  # users, the audit log and a form token: never kept by a browser
@@ -88,8 +103,34 @@ def _user_action(request: Request, csrf_token: str, lang: str, act):
 
 
 @router.get("", response_class=HTMLResponse)
-def admin_page(request: Request, lang: str | None = None):
-    return _page(request, i18n.norm_lang(lang))
+def admin_page(request: Request, lang: str | None = None, saved: str | None = None):
+    lang = i18n.norm_lang(lang)
+    return _page(request, lang, notice=i18n.t("admin.focus_saved", lang) if saved == "focus" else None)
+
+
+@router.post("/settings/focus", response_class=HTMLResponse)
+def set_focus(request: Request, focus: list[str] = Form([]), csrf_token: str = Form(""), lang: str = Form("fr")):
+    """The overview's focus KPIs (1 to MAX_FOCUS): the ones kept stay in place, new ones follow in the
+    catalogue's order. The same setting as `pilotage settings --set focus=...`, audited likewise."""
+    from pilotage.web import data
+
+    _check(request, csrf_token)
+    lang = i18n.norm_lang(lang)
+    state = request.app.state.pilotage
+    asked = {f for f in focus if f in BY_ID}
+    current = [i for i in state.ws.settings.focus if i in asked]
+    chosen = current + [k.id for k in KPIS if k.id in asked and k.id not in current]
+    if len(chosen) > MAX_FOCUS:
+        return _page(request, lang, i18n.t("admin.focus_too_many", lang, n=len(chosen), max=MAX_FOCUS,
+                                           extra=len(chosen) - MAX_FOCUS), status=422, focus_ticked=chosen)
+    if not chosen:
+        return _page(request, lang, i18n.t("admin.focus_none", lang), status=422, focus_ticked=chosen)
+    with state.writing() as ws:
+        ws.set_settings(focus=",".join(chosen))
+        data.after_write(state)
+    request.app.state.auth.store.audit(_actor(request), "settings", None, "focus=" + ",".join(chosen),
+                                       address=client_address(request))
+    return RedirectResponse(f"/admin?lang={lang}&saved=focus", status_code=303)
 
 
 @router.post("/users", response_class=HTMLResponse)

@@ -61,7 +61,7 @@ DIST_MAX_ROWS = 50_000  # rows read for the distributions of the pipeline page
 BREAKDOWN_ROWS = 12
 
 NAV = (("overview", "/"), ("leads", "/leads"), ("pipeline", "/pipeline"), ("team", "/equipe"),
-       ("goals", "/objectifs"), ("challenges", "/challenges"), ("me", "/moi"),
+       ("goals", "/objectifs"), ("challenges", "/challenges"), ("me", "/moi"), ("activity", "/activite"),
        ("customers", "/clients"), ("pricing", "/prix"), ("forecast", "/previsions"), ("clv", "/valeur-client"),
        ("catalogue", "/catalogue"))
 
@@ -369,8 +369,10 @@ def show_all(request: Request) -> bool:
 def kpi_table(state: State, view: View, df: pd.DataFrame | None, ids: list[str], *, dim: str | None,
               caption: str, sort: str | None = None, limit: int | None = None, total: pd.DataFrame | None = None,
               first_col: str | None = None, link_filters: dict | None = None, extra_cols=(),
-              flag_small: bool = True) -> dict:
-    """A real table: one row per value of ``dim`` (or per period), one column per KPI."""
+              flag_small: bool = True, row_link=None) -> dict:
+    """A real table: one row per value of ``dim`` (or per period), one column per KPI.
+
+    ``row_link``: value of ``dim`` -> the address its name links to (a rep's scorecard), or None."""
     label = labeller(state, view, dim) if dim and dim != "period" else None
     head = [{"text": first_col or (i18n.dimension(dim, view.lang) if dim and dim != "period"
                                    else view.t("common.period")), "href": None, "num": False}]
@@ -398,7 +400,8 @@ def kpi_table(state: State, view: View, df: pd.DataFrame | None, ids: list[str],
                 cells.append(_cell(view, clean(r.get(i)), unit, flag_small and is_small(r, i)))
             raw = r.get(dim) if label else None
             title = str(raw) if raw is not None and str(raw) != head_text else None  # the id on hover
-            rows.append({"head": head_text, "cells": cells, "title": title})
+            href = row_link(raw) if row_link is not None and clean(raw) is not None else None
+            rows.append({"head": head_text, "cells": cells, "title": title, "href": href})
     foot = None
     if total is not None and len(total):
         r = total.to_dict(orient="records")[0]

@@ -35,6 +35,7 @@ from pilotage.web.pages.common import (
     render,
     val,
 )
+from pilotage.web.pages.rep import rep_url
 from pilotage.web.state import State, StateDep
 
 router = APIRouter(include_in_schema=False)
@@ -136,7 +137,8 @@ def kpi_page(request: Request, state: StateDep, kpi_id: str):
         breakdowns.append(kpi_table(state, view, df, [kpi_id], dim=dim,
                                     caption=f"{view.t('kpi.by')} {i18n.dimension(dim, view.lang).lower()}",
                                     sort=kpi_id, limit=None if all_rows else BREAKDOWN_ROWS,
-                                    flag_small=k.section != "pricing"))
+                                    flag_small=k.section != "pricing",
+                                    row_link=(lambda r: rep_url(view, r)) if dim == "rep" else None))
     ex = data.explain(state, kpi_id, start=view.start, end=view.end, filters=f, limit=RECORDS_PAGE,
                       offset=(page_no - 1) * RECORDS_PAGE)
     sections = records_tables(state, view, ex, page_no)

@@ -88,6 +88,8 @@ def overview(request: Request, state: StateDep):
                                   f"{view.t('overview.attained')} {view.fmt(att, 'rate')}")
         if i == "quota_attainment":
             card["bars"] = quota_bars(state, view)
+        if i == "pipeline_coverage" and v is None and (val(quota, "quota_attainment") or 0) >= 1:
+            card["sub"] = view.t("rep.coverage_met")  # empty because nothing is left to cover, said so
         if i == "reps_at_quota_share" and service.quotas_too_ambitious(
                 v, val(quota, "quota_attainment"), c.get("denominator")):
             card["warn"] = view.t("team.quota_warning")

@@ -21,6 +21,7 @@ from pilotage.web.pages.common import (
     tiles_from,
     val,
 )
+from pilotage.web.pages.rep import rep_url
 from pilotage.web.state import StateDep
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +46,8 @@ def team_page(request: Request, state: StateDep):
         reps = reps.sort_values("revenue", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
         reps["rank"] = range(1, len(reps) + 1)
     leaderboard = kpi_table(state, view, reps, LEADER_IDS, dim="rep", caption=view.t("team.leaderboard"),
-                            total=total, limit=None if show_all(request) else LEADER_ROWS, extra_cols=[
+                            total=total, limit=None if show_all(request) else LEADER_ROWS,
+                            row_link=lambda rep: rep_url(view, rep), extra_cols=[
                                 {"label": view.t("team.rank"), "value": lambda r: str(r["rank"]), "num": True},
                                 {"label": view.t("team.team"), "value": lambda r: team_name(r.get("team"))}])
     # the rank before the name
