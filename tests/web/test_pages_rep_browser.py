@@ -8,33 +8,16 @@ import httpx
 import pytest
 
 from pilotage.formatting import fmt_compact
-from tests.web.test_pages_browser import ARGS, CHROMIUM, _why_not
+from tests.web.test_pages_browser import browser  # noqa: F401 - the shared browser fixture
 
 pytestmark = pytest.mark.browser
 
 CUT = "period=custom&from=2025-07-01&to=2026-07-01"
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    reason = _why_not()
-    if reason:
-        import os
-
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests cannot run under CI: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.mark.parametrize("width", [1440, 390])
-def test_scorecard_and_activity_fit_the_screen(chromium, live, width):
-    ctx = chromium.new_context(viewport={"width": width, "height": 900})
+def test_scorecard_and_activity_fit_the_screen(browser, live, width):  # noqa: F811 - the fixture
+    ctx = browser.new_context(viewport={"width": width, "height": 900})
     page = ctx.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -66,8 +49,8 @@ def test_scorecard_and_activity_fit_the_screen(chromium, live, width):
         ctx.close()
 
 
-def test_a_name_on_the_team_page_opens_the_scorecard(chromium, live):
-    page = chromium.new_page()
+def test_a_name_on_the_team_page_opens_the_scorecard(browser, live):  # noqa: F811 - the fixture
+    page = browser.new_page()
     try:
         page.goto(f"{live.url}/equipe?{CUT}")
         page.wait_for_load_state("networkidle")
