@@ -29,6 +29,12 @@ from pilotage.store import schema as S
 from pilotage.store.database import Database
 
 MAX_ERRORS_PER_TABLE = 1000
+# what the scratch database of the checks holds in memory before it spills to disk (its temporary folder)
+SCRATCH_MEMORY = "1GB"
+SCRATCH_MEMORY_WRITING = "256MB"  # once checked, while it hands its rows to the workspace's database
+WRITE_MEMORY = "1GB"  # and what the workspace's DuckDB keeps in memory while the import writes
+CSV_BLOCK_BYTES = 1 << 24  # a canonical CSV is read this much at a time
+BATCH_ROWS = 122_880 * 4  # rows per Arrow batch handed from the scratch database to the workspace (whole row groups)
 
 
 @dataclass
@@ -53,6 +59,14 @@ class RawTable:
     # rows created from names met in other files (reps, accounts known by name): with skip_invalid, only
     # those still referred to by a row that lands are written
     created: bool = False
+    # a canonical CSV file streamed by the checker into its scratch database (``data`` is then only the
+    # header, ``lines`` None): a file is never held whole in memory (docs/import.md, "Memory")
+    path: Path | None = None
+    streamed_rows: int = 0
+
+    @property
+    def num_rows(self) -> int:
+        return self.streamed_rows if self.path is not None else self.data.num_rows
 
 
 @dataclass
@@ -132,42 +146,73 @@ def read_csv(path: Path, table: str) -> RawTable:
     if twice:
         raise ImportRejected([(path.name, 1, h, f"the header names this column {header.count(h)} times: "
                                                 "keep one (nothing was read)") for h in twice])
-    bad_rows: list[tuple[str, int | None, str | None, str]] = []
+    data = pa.table({h: pa.array([], pa.string()) for h in header})
+    return RawTable(table, path.name, data, None, path=path)
 
+
+def _csv_options(path: Path, header: list[str], bad_rows: list, include: list[str] | None = None) -> dict:
     def on_invalid(row):
         bad_rows.append((path.name, (row.number or 0) or None, None,
                          f"{row.actual_columns} fields where the header has {row.expected_columns}"))
         return "skip"
 
+    return dict(
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=CSV_BLOCK_BYTES),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                             strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                             include_columns=include))
+
+
+def _csv_error(path: Path, exc: Exception) -> ImportRejected:
+    msg = str(exc).splitlines()[0]
+    if "UTF8" in msg or "utf8" in msg.lower():
+        msg = "file is not valid UTF-8 text; save it as UTF-8 CSV"
+    return ImportRejected([(path.name, None, None, msg)])
+
+
+def stream_csv(con: duckdb.DuckDBPyConnection, raw: RawTable, name: str) -> None:
+    """Load a canonical CSV, every value as text, into table ``name`` of ``con`` block by block (16 MiB),
+    with the line each row came from in ``__line``; sets ``raw.streamed_rows``."""
+    path, header = raw.path, raw.data.column_names
+    bad_rows: list[tuple[str, int | None, str | None, str]] = []
+    schema = pa.schema([*(pa.field(h, pa.string()) for h in header), pa.field("__line", pa.int64())])
+    seen = 0
+
+    def batches():
+        nonlocal seen
+        for batch in pacsv.open_csv(path, **_csv_options(path, header, bad_rows)):
+            n = batch.num_rows
+            yield batch.append_column("__line", pa.array(range(seen + 2, seen + 2 + n), pa.int64()))
+            seen += n
+
     try:
-        data = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header},
-                strings_can_be_null=True, quoted_strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        msg = str(exc).splitlines()[0]
-        if "UTF8" in msg or "utf8" in msg.lower():
-            msg = "file is not valid UTF-8 text; save it as UTF-8 CSV"
-        raise ImportRejected([(path.name, None, None, msg)]) from None
+        con.register("pilotage_reader", pa.RecordBatchReader.from_batches(schema, batches()))
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM pilotage_reader')
+    except (pa.ArrowInvalid, duckdb.InvalidInputException) as exc:
+        raise _csv_error(path, exc) from None
+    finally:
+        con.unregister("pilotage_reader")
     if bad_rows:
         raise ImportRejected(bad_rows)
-    return RawTable(table, path.name, data, _line_numbers(path, data.num_rows))
+    raw.streamed_rows = seen
+    lines = _line_numbers(path, seen)
+    if lines is not None:  # quoted line breaks or blank lines: the true lines
+        con.register("pilotage_lines", pa.table({"k": pa.array(range(2, len(lines) + 2), pa.int64()),
+                                                 "line": lines}))
+        con.execute(f'UPDATE "{name}" SET __line = m.line FROM pilotage_lines m WHERE "{name}".__line = m.k')
+        con.unregister("pilotage_lines")
 
 
-def _line_numbers(path: Path, n: int) -> pa.Array:
-    """Row i's line in the file: i + 2, unless quoted line breaks or blank lines shift it."""
+def _line_numbers(path: Path, n: int) -> pa.Array | None:
+    """Row i's line in the file: None when it is i + 2, else the lines (quoted line breaks, blank lines)."""
     with open(path, "rb") as fh:
         newlines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
         fh.seek(-1, 2) if fh.tell() else None
         last = fh.read(1) if fh.tell() else b"\n"
     lines_in_file = newlines + (0 if last == b"\n" else 1)
     if lines_in_file == n + 1:
-        return pa.array(range(2, n + 2), pa.int64())
+        return None
     out = []
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
@@ -261,7 +306,11 @@ class _Checker:
     """
 
     def __init__(self, settings: Settings, raws: list[RawTable]):
-        self.con = duckdb.connect()
+        # the scratch database spills to a folder of its own beyond SCRATCH_MEMORY: an import's memory does
+        # not grow with its files (docs/import.md, "Memory")
+        self._tmp = tempfile.TemporaryDirectory(prefix="pilotage-check-")
+        self.con = duckdb.connect(config={"temp_directory": self._tmp.name, "memory_limit": SCRATCH_MEMORY,
+                                          })
         self.con.execute(f"SET TimeZone = {_sql_str(settings.timezone)}")
         self.con.execute("SET enable_progress_bar = false")
         self.tz = settings.timezone
@@ -273,6 +322,10 @@ class _Checker:
                          "value VARCHAR, reason VARCHAR, hint VARCHAR, seq INTEGER)")
         self._seq = 0
         self.notes: list[str] = []  # warnings on rows kept (a deal closed before it was created)
+
+    def close(self) -> None:
+        self.con.close()
+        self._tmp.cleanup()
 
     # -- helpers
     def _label(self, i: int, col: str) -> str:
@@ -304,25 +357,21 @@ class _Checker:
         for c in t.columns:
             if c.required and c.default is None and c.name not in present:
                 self.add_fatal(i, 1, c.name, "required column missing from the header")
-        data = raw.data.select([present[c] for c in present if c in t.column_names])
-        data = data.rename_columns([c.strip() for c in data.column_names])
-        typed_in = set()
-        for c in data.column_names:
-            ftype = data.schema.field(c).type
-            if pa.types.is_string(ftype) or pa.types.is_large_string(ftype) or pa.types.is_null(ftype):
-                continue
-            if raw.clean and t.column(c).type != S.STR:
-                typed_in.add(c)  # already parsed by the CRM layer (DECIMAL, TIMESTAMP, DATE)
+        if raw.path is not None:  # a canonical CSV: streamed into the scratch database, every value as text
+            if not self.fatal_count():
+                stream_csv(self.con, raw, f"in_{i}")
             else:
-                data = data.set_column(data.schema.get_field_index(c), c, data.column(c).cast(pa.string()))
-        self.typed_in[i] = typed_in
-        self.con.register(f"in_{i}", data.append_column("__line", raw.lines))
+                self.con.execute(f"CREATE TABLE in_{i} AS SELECT " + ", ".join(
+                    f'NULL::VARCHAR AS "{c}"' for c in present) + ", NULL::BIGINT AS __line WHERE false")
+            self.typed_in[i] = set()
+        else:
+            self._register(i, raw, t, present)
 
         def expr(c: S.Column) -> str:
             if c.name not in present:
                 return (f'{_sql_str(c.default)} AS "{c.name}"' if c.default is not None
                         else f'NULL::VARCHAR AS "{c.name}"')
-            if c.name in typed_in:
+            if c.name in self.typed_in[i]:
                 return f'"{c.name}"'
             if raw.clean:  # trimmed already: only the lower snake case and the default
                 v = f'"{c.name}"'
@@ -341,6 +390,22 @@ class _Checker:
             self.con.unregister(f"pre_{i}")
         return ignored
 
+    def _register(self, i: int, raw: RawTable, t: S.Table, present: dict[str, str]) -> None:
+        """Rows already in memory (records, a CRM export's mapped rows): registered as they are."""
+        data = raw.data.select([present[c] for c in present if c in t.column_names])
+        data = data.rename_columns([c.strip() for c in data.column_names])
+        typed_in = set()
+        for c in data.column_names:
+            ftype = data.schema.field(c).type
+            if pa.types.is_string(ftype) or pa.types.is_large_string(ftype) or pa.types.is_null(ftype):
+                continue
+            if raw.clean and t.column(c).type != S.STR:
+                typed_in.add(c)  # already parsed by the CRM layer (DECIMAL, TIMESTAMP, DATE)
+            else:
+                data = data.set_column(data.schema.get_field_index(c), c, data.column(c).cast(pa.string()))
+        self.typed_in[i] = typed_in
+        self.con.register(f"in_{i}", data.append_column("__line", raw.lines))
+
     def check_values(self, i: int, raw: RawTable) -> None:
         """Type every column once (a table of text and typed values), then every value check in one pass."""
         t = S.table(raw.table)
@@ -351,6 +416,8 @@ class _Checker:
         # the CRM layer's clean, typed output is read as it is (a view); text is typed once (a table)
         kind = "VIEW" if raw.clean else "TABLE"
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} w_{i} AS SELECT *{typed_cols} FROM txt_{i}")
+        if raw.path is not None:  # the text as read is no longer needed
+            self.con.execute(f"DROP VIEW txt_{i}; DROP TABLE in_{i}")
         checks = []
         for c in t.columns:
             _, looks = _typed(c, self.tz)
@@ -407,8 +474,9 @@ class _Checker:
             where = (f" WHERE __line NOT IN (SELECT line FROM errs WHERE src = {i} AND line IS NOT NULL)"
                      if skip_invalid else "")
             parts.append(f"SELECT {cols}, __line, {i} AS pilotage_src FROM w_{i}{where}")
-        # rows are deleted from it when skipping invalid ones: a table; else clean CRM output stays a view
-        kind = "VIEW" if not skip_invalid and all(self.raws[i].clean for i in idxs) else "TABLE"
+        # rows are deleted from it when skipping invalid ones: a table; else a view (of the typed tables or of
+        # the clean CRM output)
+        kind = "TABLE" if skip_invalid else "VIEW"
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} typed_{table} AS " + " UNION ALL ".join(parts))
         for cond, column, message in t.checks:
             # a value the CRM layer could not parse was already reported: not also "required when won or lost"
@@ -555,11 +623,16 @@ class _Checker:
                         "hint": hint})
         return out
 
-    def typed_arrow(self, table: str) -> pa.Table:
+    def typed_rows(self, table: str) -> pa.Table | pa.RecordBatchReader:
+        """The rows to write: the CRM layer's Arrow table as it is, else a stream of batches (read once)."""
         fast = self._passthrough(table)
         if fast is not None:
             return fast
-        return self.con.execute(f"SELECT * EXCLUDE (__line) FROM typed_{table}").fetch_arrow_table()
+        return self.con.execute(f"SELECT * EXCLUDE (__line) FROM typed_{table}").fetch_record_batch(BATCH_ROWS)
+
+    def rows_by_source(self, table: str) -> dict[int, int]:
+        """Rows to write per raw table (its index)."""
+        return dict(self.con.execute(f"SELECT pilotage_src, count(*) FROM typed_{table} GROUP BY 1").fetchall())
 
     def _passthrough(self, table: str) -> pa.Table | None:
         """The CRM layer's output already has the canonical types and values: used as it is (no copy through
@@ -612,15 +685,26 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
     tick = progress or (lambda step, done, total: None)
     raws = list(raws) + _accounts_of_orders(db, raws)
     checker = _Checker(settings, raws)
+    try:
+        return _import_checked(db, raws, settings, checker, dry_run=dry_run, tick=tick, skip_invalid=skip_invalid,
+                               errors_path=errors_path, observed_at=observed_at)
+    finally:
+        checker.close()
+
+
+def _import_checked(db: Database, raws: list[RawTable], settings: Settings, checker: _Checker, *, dry_run: bool,
+                    tick: Progress, skip_invalid: bool, errors_path: str | Path | None,
+                    observed_at: dt.datetime | None) -> ImportReport:
     reports: list[TableReport] = []
     by_table: dict[str, list[int]] = {}
     # progress in rows: checking is a fifth of the work, writing the rest (measured at 1M rows)
-    rows = [max(1, raw.data.num_rows) for raw in raws]
+    # (a streamed file's rows are known once read: its size stands for them until then)
+    rows = [max(1, raw.path.stat().st_size // 100 if raw.path else raw.num_rows) for raw in raws]
     total = 5 * sum(rows)
     for i, raw in enumerate(raws):
         tick(f"checking {raw.source}", sum(rows[:i]), total)
         ignored = checker.prepare(i, raw)
-        reports.append(TableReport(raw.table, raw.source, raw.data.num_rows + raw.unread_rows,
+        reports.append(TableReport(raw.table, raw.source, raw.num_rows + raw.unread_rows,
                                    ignored_columns=[] if raw.labels else ignored))
         by_table.setdefault(raw.table, []).append(i)
     order = [t.name for t in S.TABLES if t.name in by_table]
@@ -673,10 +757,15 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
     if history - {raw.source for raw in raws if raw.table == "opportunities"}:
         observe = set()
     observe = {i for i in observe if raws[i].source not in history}
+    # the checks are done: the scratch database's memory goes to the writing one's (the rest is on disk)
+    checker.con.execute(f"SET memory_limit = '{SCRATCH_MEMORY_WRITING}'")
     if db.engine == "duckdb":
         # FSST (string compression) costs a sixth of the write of a million deals for a file about a half larger;
         # the ids it would compress are read as fast uncompressed. Measured in docs/import.md (Speed).
         db.raw.execute("SET disabled_compression_methods = 'fsst'")
+        # what the workspace's database keeps in memory while it writes (the rest goes to the file or spills)
+        memory_limit = db.fetchall("SELECT current_setting('memory_limit')")[0][0]
+        db.raw.execute(f"SET memory_limit = '{WRITE_MEMORY}'")
     try:
         with db.transaction():
             written = sum(rows)
@@ -685,8 +774,9 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
                 idxs = by_table[table]
                 written += 4 * sum(rows[i] for i in idxs)
                 obs = observe if table == "opportunities" else set()
-                n = _upsert(db, table, checker.typed_arrow(table), [reports[i] for i in idxs], idxs, dry_run,
-                            observe=obs, observed_at=observed_at)
+                by_source = checker.rows_by_source(table)  # before the stream: a query on it would end it
+                n = _upsert(db, table, checker.typed_rows(table), by_source,
+                            [reports[i] for i in idxs], idxs, dry_run, observe=obs, observed_at=observed_at)
                 if obs:
                     report.tables.append(TableReport("stage_changes", "stage changes observed", n, inserted=n))
             if dry_run:
@@ -696,6 +786,7 @@ def import_tables(db: Database, raws: list[RawTable], settings: Settings, *,
     finally:
         if db.engine == "duckdb":
             db.raw.execute("RESET disabled_compression_methods")
+            db.raw.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
     tick("done", total, total)
     return report
 
@@ -710,7 +801,7 @@ def _accounts_of_orders(db: Database, raws: list[RawTable]) -> list[RawTable]:
     if db.table("opportunities").count().execute() or db.table("leads").count().execute():
         return []
     ids = {str(v).strip() for raw in raws if raw.table == "orders" and "account_id" in raw.data.column_names
-           for v in raw.data.column("account_id").to_pylist() if v is not None and str(v).strip()}
+           for v in _column(raw, "account_id").to_pylist() if v is not None and str(v).strip()}
     if ids:
         known = db.table("accounts").select("account_id").execute()["account_id"]
         ids -= {str(v) for v in known}
@@ -722,18 +813,39 @@ def _accounts_of_orders(db: Database, raws: list[RawTable]) -> list[RawTable]:
                      pa.array(range(1, len(ids) + 1), pa.int64()), created=True)]
 
 
-def _upsert(db: Database, table: str, data: pa.Table, reports: list[TableReport], idxs: list[int],
-            dry_run: bool, *, observe: set[int] = frozenset(), observed_at: dt.datetime | None = None) -> int:
-    """Upsert one table by key; fills the reports' counts. Returns the stage changes observed (opportunities)."""
+def _column(raw: RawTable, name: str) -> pa.ChunkedArray:
+    """One column of a raw table, read from its file when it is streamed."""
+    if raw.path is None:
+        return raw.data.column(name)
+    bad: list = []
+    try:
+        return pacsv.read_csv(raw.path, **_csv_options(raw.path, raw.data.column_names, bad,
+                                                        include=[name])).column(name)
+    except pa.ArrowInvalid as exc:
+        raise _csv_error(raw.path, exc) from None
+
+
+def _upsert(db: Database, table: str, data: pa.Table | pa.RecordBatchReader, by_source: dict[int, int],
+            reports: list[TableReport], idxs: list[int], dry_run: bool, *, observe: set[int] = frozenset(),
+            observed_at: dt.datetime | None = None) -> int:
+    """Upsert one table by key; fills the reports' counts. Returns the stage changes observed (opportunities).
+
+    ``data`` (with ``pilotage_src``, the raw table each row came from, counted in ``by_source``) is an
+    Arrow table or a stream of batches, read once: into the empty table directly, else into a staging table."""
     t = S.table(table)
     cols = ", ".join(f'"{c}"' for c in t.column_names)
     stg, chg, obs = f"pilotage_stg_{table}", f"pilotage_chg_{table}", "pilotage_obs"
+    empty = not db.fetchall(f"SELECT 1 FROM {db.q(table)} LIMIT 1")
+    staged = db.engine != "duckdb" or (isinstance(data, pa.RecordBatchReader) and (observe or not empty))
     if db.engine == "duckdb":
         db.raw.register(stg, data)
+        if staged:
+            db.raw.execute(f"CREATE TEMP TABLE {stg}_t AS SELECT * FROM {stg}")
+            db.raw.unregister(stg)
+            stg = f"{stg}_t"
     else:
         _copy_to_pg_temp(db, t, stg, data)
     observed = 0
-    empty = not db.fetchall(f"SELECT 1 FROM {db.q(table)} LIMIT 1")
     srcs = ", ".join(str(i) for i in sorted(observe))
     if observe and not empty:  # before the write: compare with the stage stored until now
         db.execute(f"CREATE TEMP TABLE {obs} AS SELECT s.opportunity_id, s.stage FROM {stg} s "
@@ -742,12 +854,10 @@ def _upsert(db: Database, table: str, data: pa.Table, reports: list[TableReport]
                    f"AND (x.opportunity_id IS NULL OR x.stage IS DISTINCT FROM s.stage)")
         observed = int(db.fetchall(f"SELECT COUNT(*) FROM {obs}")[0][0])
     elif observe:  # nothing stored yet: every opportunity is seen in its stage for the first time
-        src = data.column("pilotage_src")
-        observed = int(pc.sum(pc.is_in(src, value_set=pa.array(sorted(observe), src.type))).as_py() or 0)
+        observed = sum(n for i, n in by_source.items() if i in observe)
     if empty:
-        vc = pc.value_counts(data.column("pilotage_src")).to_pylist() if data.num_rows else []
-        counts = {int(x["values"]): (int(x["counts"]), 0) for x in vc}
-        if not dry_run and data.num_rows:
+        counts = {int(i): (int(n), 0) for i, n in by_source.items()}
+        if not dry_run and by_source:
             db.execute(f"INSERT INTO {db.q(table)} ({cols}) SELECT {cols} FROM {stg}")
     else:
         key_match = " AND ".join(f'x."{k}" = s."{k}"' for k in t.key)
@@ -790,7 +900,7 @@ def _upsert(db: Database, table: str, data: pa.Table, reports: list[TableReport]
                            f"SELECT o.opportunity_id, o.stage, {at} FROM {source} o")
         if not empty:
             db.execute(f"DROP TABLE {obs}")
-    if db.engine == "duckdb":
+    if db.engine == "duckdb" and not staged:
         db.raw.unregister(stg)
     else:
         db.execute(f"DROP TABLE {stg}")
@@ -800,12 +910,14 @@ def _upsert(db: Database, table: str, data: pa.Table, reports: list[TableReport]
 def _copy_to_pg_temp(db: Database, t: S.Table, name: str, data: pa.Table) -> None:
     db.execute(f"CREATE TEMP TABLE {name} (LIKE {db.q(t.name)})")
     db.execute(f"ALTER TABLE {name} ADD COLUMN pilotage_src INTEGER")
-    buf = io.BytesIO()
-    pacsv.write_csv(data, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    batches = data.to_batches(BATCH_ROWS) if isinstance(data, pa.Table) else data
     cur = db.raw.cursor()
-    cols = ", ".join(f'"{c}"' for c in data.column_names)
+    cols = ", ".join(f'"{c}"' for c in data.schema.names)
     with cur.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as cp:
-        cp.write(buf.getvalue())
+        for batch in batches:  # a batch at a time: the rows are never all in memory as CSV
+            buf = io.BytesIO()
+            pacsv.write_csv(batch, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+            cp.write(buf.getvalue())
 
 
 def singular(table: str) -> str:

@@ -139,7 +139,7 @@ def import_path(ws, path: str | Path, *, format: str | None = None, mapping: str
             report = canonical.import_tables(ws.db, raws, settings, dry_run=dry_run, progress=bar.phase(0.2, 1),
                                              skip_invalid=skip_invalid, errors_path=errors_path)
             report.files = [{"source": r.source, "format": "canonical", "entity": r.table, "language": "en",
-                             "rows": r.data.num_rows, "notes": []} for r in raws]
+                             "rows": r.num_rows, "notes": []} for r in raws]
             report.notes = notes + report.notes
             _written(ws, dry_run, query)
             return report
