@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from pilotage.store.database import Database
 MAX_ERRORS_PER_TABLE = 1000
 # what the scratch database of the checks holds in memory before it spills to disk (its temporary folder)
 SCRATCH_MEMORY = "1GB"
+SCRATCH_MEMORY_MAX: int | None = None  # what a statement may grow it to (bytes); None: half of the machine's
 SCRATCH_MEMORY_WRITING = "256MB"  # once checked, while it hands its rows to the workspace's database
 WRITE_MEMORY = "1GB"  # and what the workspace's DuckDB keeps in memory while the import writes
 CSV_BLOCK_BYTES = 1 << 24  # a canonical CSV is read this much at a time
@@ -294,6 +296,41 @@ def _normalised_text(col: S.Column) -> str:
     return v
 
 
+class _Scratch:
+    """The checks' DuckDB connection. DuckDB spills most work to disk, but a join or grouping over tens of
+    millions of ids may still need more than the limit: the statement is then run again with twice the
+    limit, up to half of the machine's memory (``SCRATCH_MEMORY_MAX``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.limit = _bytes(SCRATCH_MEMORY)
+
+    def execute(self, sql: str, params=None):
+        while True:
+            try:
+                return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+            except duckdb.OutOfMemoryException:
+                if self.limit * 2 > (SCRATCH_MEMORY_MAX or _half_of_memory()):
+                    raise
+                self.limit *= 2
+                self.con.execute(f"SET memory_limit = '{self.limit >> 20}MB'")
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def _bytes(size: str) -> int:
+    n, unit = size[:-2], size[-2:].upper()
+    return int(float(n) * {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[unit])
+
+
+def _half_of_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+
+
 class _Checker:
     """Checks every incoming table in a scratch DuckDB; builds the typed Arrow tables.
 
@@ -309,8 +346,8 @@ class _Checker:
         # the scratch database spills to a folder of its own beyond SCRATCH_MEMORY: an import's memory does
         # not grow with its files (docs/import.md, "Memory")
         self._tmp = tempfile.TemporaryDirectory(prefix="pilotage-check-")
-        self.con = duckdb.connect(config={"temp_directory": self._tmp.name, "memory_limit": SCRATCH_MEMORY,
-                                          })
+        self.con = _Scratch(duckdb.connect(config={"temp_directory": self._tmp.name,
+                                                   "memory_limit": SCRATCH_MEMORY}))
         self.con.execute(f"SET TimeZone = {_sql_str(settings.timezone)}")
         self.con.execute("SET enable_progress_bar = false")
         self.tz = settings.timezone
@@ -528,10 +565,11 @@ class _Checker:
                 continue
             ref_table, ref_col = c.references.split(".")
             known = [f'SELECT "{ref_col}" AS k FROM typed_{ref_table}'] if ref_table in staged else []
+            # NOT EXISTS (an anti join, which DuckDB can spill to disk), not NOT IN (a mark join, held in memory)
             unresolved = self.con.execute(
-                f'SELECT 1 FROM typed_{table} WHERE "{c.name}" IS NOT NULL'
-                + (f' AND "{c.name}" NOT IN ({known[0]})' if known else "") + " LIMIT 1"
-            ).fetchall()
+                f'SELECT 1 FROM typed_{table} t WHERE t."{c.name}" IS NOT NULL'
+                + (f' AND NOT EXISTS (SELECT 1 FROM ({known[0]}) r WHERE r.k = t."{c.name}")' if known else "")
+                + " LIMIT 1").fetchall()
             if not unresolved:
                 continue
             name = f"existing_{ref_table}_{ref_col}"
@@ -543,8 +581,9 @@ class _Checker:
             self._insert_errors(None,
                                 f"SELECT pilotage_src AS src, __line AS line, {_sql_str(c.name)} AS canon, "
                                 f"\"{c.name}\" AS value, 'unknown {what} id (not in {ref_table})' AS reason, "
-                                f"NULL AS hint FROM typed_{table} WHERE \"{c.name}\" IS NOT NULL AND "
-                                f"\"{c.name}\" NOT IN ({' UNION ALL '.join(known)})")
+                                f"NULL AS hint FROM typed_{table} t WHERE \"{c.name}\" IS NOT NULL AND "
+                                f"NOT EXISTS (SELECT 1 FROM ({' UNION ALL '.join(known)}) r "
+                                f"WHERE r.k = t.\"{c.name}\")")
         return self.con.execute("SELECT count(*) FROM errs").fetchone()[0] - n0
 
     def drop_unused_created(self, order: list[str]) -> dict[str, set[str]]:
@@ -759,6 +798,7 @@ def _import_checked(db: Database, raws: list[RawTable], settings: Settings, chec
     observe = {i for i in observe if raws[i].source not in history}
     # the checks are done: the scratch database's memory goes to the writing one's (the rest is on disk)
     checker.con.execute(f"SET memory_limit = '{SCRATCH_MEMORY_WRITING}'")
+    checker.con.limit = _bytes(SCRATCH_MEMORY_WRITING)
     if db.engine == "duckdb":
         # FSST (string compression) costs a sixth of the write of a million deals for a file about a half larger;
         # the ids it would compress are read as fast uncompressed. Measured in docs/import.md (Speed).

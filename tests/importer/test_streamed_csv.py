@@ -78,3 +78,19 @@ def test_the_scratch_folder_is_removed_after_an_import(duck, tmp_path, monkeypat
         duck.import_folder(folder(tmp_path, leads=leads(bad={7: "l7,x,web,r1,"}), opportunities=NO_DEALS))
     assert not list(Path(tmp_path).glob("pilotage-check-*"))
 
+
+
+def test_a_check_that_needs_more_than_the_scratch_limit_is_run_again_with_more(monkeypatch):
+    import duckdb
+
+    # no temporary folder: nothing can spill, so 8 MB is too little for two million distinct ids
+    con = duckdb.connect(config={"memory_limit": "8MB", "temp_directory": ""})
+    monkeypatch.setattr(canonical, "SCRATCH_MEMORY", "8MB")
+    monkeypatch.setattr(canonical, "SCRATCH_MEMORY_MAX", 8 << 20)
+    sql = "SELECT count(DISTINCT 'o' || i) FROM range(2000000) t(i)"
+    with pytest.raises(duckdb.OutOfMemoryException):
+        canonical._Scratch(con).execute(sql)
+    monkeypatch.setattr(canonical, "SCRATCH_MEMORY_MAX", 4 << 30)
+    scratch = canonical._Scratch(con)
+    assert scratch.execute(sql).fetchone() == (2_000_000,)
+    assert scratch.limit > 8 << 20
