@@ -797,8 +797,11 @@ def _import_checked(db: Database, raws: list[RawTable], settings: Settings, chec
         observe = set()
     observe = {i for i in observe if raws[i].source not in history}
     # the checks are done: the scratch database's memory goes to the writing one's (the rest is on disk)
-    checker.con.execute(f"SET memory_limit = '{SCRATCH_MEMORY_WRITING}'")
-    checker.con.limit = _bytes(SCRATCH_MEMORY_WRITING)
+    try:
+        checker.con.con.execute(f"SET memory_limit = '{SCRATCH_MEMORY_WRITING}'")
+        checker.con.limit = _bytes(SCRATCH_MEMORY_WRITING)
+    except duckdb.OutOfMemoryException:  # what it holds cannot all be spilled: it keeps its limit
+        pass
     if db.engine == "duckdb":
         # FSST (string compression) costs a sixth of the write of a million deals for a file about a half larger;
         # the ids it would compress are read as fast uncompressed. Measured in docs/import.md (Speed).
