@@ -152,7 +152,9 @@ def main() -> None:
             async def imp():
                 t0 = time.perf_counter()
                 async with httpx.AsyncClient(base_url=base, timeout=600) as http:
-                    r = await http.post("/api/v1/import", files={"files": ("demo.zip", body, "application/zip")})
+                    # single-user mode: a state-changing request carries the CSRF header (issue #11)
+                    r = await http.post("/api/v1/import", files={"files": ("demo.zip", body, "application/zip")},
+                                        headers={"X-Pilotage-CSRF": "bench"})
                 done.update(status=r.status_code, seconds=time.perf_counter() - t0)
 
             t = asyncio.create_task(imp())
