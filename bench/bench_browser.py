@@ -56,7 +56,7 @@ PAGES = [
     ("customers", "/clients"),
     ("pricing", "/prix"),
     ("kpi win_rate", "/kpi/win_rate"),
-    ("scorecard", "/commercial/REP-001"),
+    ("scorecard", "/commercial/REP-0001"),
     ("activity", "/activite"),
 ]
 
@@ -111,6 +111,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from pilotage.engine import query
+    from pilotage.web import data
 
     ws = pilotage.connect(str(prepare(args.scale)), create=True)
     with LiveServer(ws) as server, sync_playwright() as pw:
@@ -136,9 +137,10 @@ def main() -> None:
             charts = page.evaluate("window.__charts")
             return load, max(load, charts)
 
-        def drop_server_state() -> None:
-            state.cache.clear()
+        def drop_server_state() -> None:  # what an import does: a new data version, caches and pages dropped
+            query.bump_data_version(state.ws.db)
             query.forget_row_counts(state.ws.db)
+            data.after_write(state)
 
         cut_no = iter(range(1, 10_000))
 
