@@ -30,6 +30,7 @@ from urllib.parse import quote, urlparse
 from starlette.requests import Request
 
 from pilotage.auth.model import User
+from pilotage.web.cache import stale_served
 
 SESSION_COOKIE = "pilotage_session"
 CSRF_HEADER = "X-Pilotage-CSRF"
@@ -154,10 +155,17 @@ def install(app, ws, url: str, clock=None) -> Gate:
                 return deny(request, 403, f"missing or wrong {CSRF_HEADER} header (CSRF protection)")
         request.state.user = user
         token = current_user.set(user)
+        flags = {}
+        flags_token = stale_served.set(flags)
         try:
-            return await call_next(request)
+            response = await call_next(request)
         finally:
             current_user.reset(token)
+            stale_served.reset(flags_token)
+        if flags.get("stale"):  # an answer of the data before the last import, while the new one is computed
+            response.headers["X-Pilotage-Stale"] = "1"
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     return gate
 

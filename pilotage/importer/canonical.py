@@ -120,7 +120,7 @@ def read_folder(folder: str | Path) -> list[RawTable]:
     missing = [] if shop else [t.name for t in S.TABLES if t.required_file and t.name not in found]
     unknown = sorted(set(found) - set(S.BY_NAME))
     if missing:
-        raise ImportRejected([(str(folder), None, None, f"missing required file {m}.csv") for m in missing])
+        raise ImportRejected([(folder.name, None, None, f"missing required file {m}.csv") for m in missing])
     if unknown:
         raise ImportRejected([(found[u].name, None, None,
                                f"unknown table {u!r}: expected one of {', '.join(S.BY_NAME)}") for u in unknown])

@@ -137,7 +137,7 @@ def import_(state: StateDep, request: Request,
         with state.writing() as ws:
             report = import_path(ws, folder, format=format, mapping=mapping_path, skip_invalid=skip_invalid,
                                  dry_run=dry_run, date_order=date_order)
-            data.after_write(state)
+            data.after_import(state)
         if not dry_run:
             _audit(request, "import", ", ".join(f.filename or "" for f in files)[:500],
                    " ".join(f"{k}={v}" for k, v in report.totals().items()))

@@ -31,9 +31,7 @@ def _cached(state: State, name: str, compute, *, user=None, **params):
     process may have imported, on PostgreSQL). It also holds the user's scope: an answer
     computed for one scope is never served to another."""
     with state.reader() as (ws, version):
-        if version > getattr(state, "version", -1):
-            state.cache.clear()
-            state.version = version
+        state.cache.advance(version)
         scope = "all" if user is None else scope_key(user, ws)
         return state.cache.get_or_compute(name, lambda: compute(ws), version=version, scope=scope, **params)
 
@@ -41,9 +39,7 @@ def _cached(state: State, name: str, compute, *, user=None, **params):
 def current_version(state: State) -> int:
     """The data version (a reader's snapshot), the results cache dropped when it moved."""
     with state.reader() as (_, version):
-        if version > getattr(state, "version", -1):
-            state.cache.clear()
-            state.version = version
+        state.cache.advance(version)
         return version
 
 
@@ -144,6 +140,13 @@ def rep_team(state: State, rep_id: str) -> str | None:
 def stages(state: State) -> list[dict]:
     """Each pipeline's stages in their order (for funnels)."""
     return _cached(state, "stages", service.stages)
+
+
+def after_import(state: State) -> None:
+    """New data: its version moved, so the next question of each kind is computed on it (the cache notices,
+    see pilotage.web.cache: meanwhile the previous answers are served, said so, to whoever asks the same);
+    rendered pages are dropped."""
+    state.writes += 1
 
 
 def after_write(state: State) -> None:

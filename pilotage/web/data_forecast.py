@@ -24,9 +24,7 @@ def _snapshot(state: State, user, check=None):
     from pilotage.forecast.scope import reps_in_scope
 
     with state.reader() as (ws, version):
-        if version > getattr(state, "version", -1):
-            state.cache.clear()
-            state.version = version
+        state.cache.advance(version)
         if check is not None:
             check(ws)
         return version, scope_key(user, ws), reps_in_scope(ws, user)

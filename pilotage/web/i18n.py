@@ -56,6 +56,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "period.data_end": {"fr": "Les données s'arrêtent au {date} : la période se termine au dernier mois "
                               "complet des données.",
                         "en": "The data ends on {date}: the period ends at the data's last complete month."},
+    "stale.note": {"fr": "Nouvelles données importées : certains chiffres de cette page sont encore ceux d'avant "
+                         "l'import, le temps de les recalculer. Rechargez la page dans quelques secondes.",
+                   "en": "New data imported: some figures on this page are still those from before the import "
+                         "while they are computed again. Reload the page in a few seconds."},
     "period.to_date": {"fr": "Période en cours : comparée au même nombre de jours de la période précédente.",
                        "en": "Period under way: compared with the same number of days of the previous period."},
     "common.immature_short": {"fr": "en cours de maturation", "en": "still maturing"},

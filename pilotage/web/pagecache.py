@@ -19,6 +19,8 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 
+from pilotage.web.cache import stale_served
+
 SKIP = ("/api/", "/static/", "/docs", "/admin", "/login")  # the admin's and login's forms: never kept
 MAX_PAGES = 128
 MAX_BYTES = 2 << 20  # a page larger than this is not kept
@@ -67,7 +69,8 @@ class PageCache:
                 start.update(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-                if not message.get("more_body") and _storable(start) and self._version == version:
+                if not message.get("more_body") and _storable(start) and self._version == version and not (
+                        (stale_served.get() or {}).get("stale")):  # a page of the previous data is not kept
                     body = b"".join(chunks)
                     if len(body) <= MAX_BYTES:
                         with self._lock:

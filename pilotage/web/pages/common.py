@@ -45,6 +45,7 @@ from pilotage.engine.query import MAX_DATE, MIN_DATE, dimensions_of, measures_of
 from pilotage.errors import NotInScope, PilotageError
 from pilotage.web import assets, data, i18n
 from pilotage.web.charts import PLOTLY_CONFIG, period_label
+from pilotage.web.cache import stale_served
 from pilotage.web.state import State
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -484,6 +485,7 @@ def render(request: Request, template: str, view: View, state: State, *, page: s
         "compares": COMPARES, "notes": notes.items(view.lang) if notes else [],
         "range_text": _range_text(view), "period_notes": period_notes(view), "plotly_config": json.dumps(PLOTLY_CONFIG),
         "show_filters": True,
+        "stale": bool((stale_served.get() or {}).get("stale")),
     }
     context.update(ctx)
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
