@@ -62,8 +62,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def users(base: str, n: int, seconds: float, paths: list[str], wait: tuple[float, float] | None):
-    """``n`` users for ``seconds``: latencies (s) and errors (status or exception)."""
+async def users(base: str, n: int, seconds: float, paths: list[str], wait: tuple[float, float] | None,
+                timeline: list | None = None):
+    """``n`` users for ``seconds``: latencies (s) and errors (status or exception); ``timeline`` gets
+    (start, latency, path) of every answer."""
     lat: list[float] = []
     errors: list[str] = []
     stop = time.perf_counter() + seconds
@@ -82,6 +84,8 @@ async def users(base: str, n: int, seconds: float, paths: list[str], wait: tuple
                         errors.append(f"{path}: {r.status_code}")
                     else:
                         lat.append(time.perf_counter() - t0)
+                        if timeline is not None:
+                            timeline.append((t0, lat[-1], path))
                 except httpx.HTTPError as exc:
                     errors.append(f"{path}: {type(exc).__name__}")
                 if wait:
@@ -157,14 +161,24 @@ def main() -> None:
                                         headers={"X-Pilotage-CSRF": "bench"})
                 done.update(status=r.status_code, seconds=time.perf_counter() - t0)
 
+            done["t0"] = time.perf_counter()
             t = asyncio.create_task(imp())
-            res = await users(base, args.users, args.seconds, MIX, (1, 3))
+            res = await users(base, args.users, args.seconds, MIX, (1, 3), timeline)
             await t
             return res
 
+        timeline: list = []
         lat, err = asyncio.run(during_import())
         print(line("during an API import", lat, err, args.seconds, base_p50))
         print(f"{'':<34} the import: HTTP {done.get('status')} in {done.get('seconds', float('nan')):.1f} s")
+        by_second: dict[int, list[float]] = {}
+        for t0, took, _ in timeline:
+            by_second.setdefault(int(t0 - done["t0"]), []).append(took)
+        print(f"{'':<34} slowest answer per second of the run (s after the import started: ms): "
+              + ", ".join(f"{k}: {max(v) * 1000:.0f}" for k, v in sorted(by_second.items())))
+        slow = sorted(timeline, key=lambda x: -x[1])[:5]
+        print(f"{'':<34} slowest: " + "; ".join(f"{p} at {t0 - done['t0']:.1f} s took {took:.1f} s"
+                                               for t0, took, p in slow))
         for path in MIX:  # warm again after the import's commit
             httpx.get(base + path, timeout=300)
 

@@ -6,12 +6,14 @@ carry the data version the answer was computed on (see pilotage.web.data._cached
 pages show new data without a restart.
 
 After an import (:meth:`Cache.advance`), the answers of the previous version are kept
-aside: while one request computes a question's new answer, the others asking it get the
-previous answer at once instead of queueing behind it, and the request is marked
-(:data:`stale_served`) so the page says so and the API answer carries ``X-Pilotage-Stale``.
-Measured (bench/bench_load.py, 50 users): without it, an import's commit sent every user to
-a dozen cold pages at once and p95 rose from 11 ms to 10 s. A change made in the app (goals,
-settings) drops everything (:meth:`Cache.clear`): nothing previous is shown then.
+aside: a web request asking a question they answered gets that answer at once, and the
+request is marked (:data:`stale_served`) so the page says so and the API answer carries
+``X-Pilotage-Stale``, while the new answer is computed in the background (one at a time);
+the next request gets it. A question never asked before is computed while the request
+waits, as always. Measured (bench/bench_load.py, 50 users): without it, an import's commit
+sent every user to a dozen cold pages at once and p95 rose from 11 ms to 11 s. A change made
+in the app (goals, settings) drops everything (:meth:`Cache.clear`): nothing previous is
+shown then. Outside a web request (CLI, Python) a previous answer is never served.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
@@ -38,12 +41,19 @@ class Cache:
         self._lock = threading.Lock()
         self.hits = self.misses = self.previous_served = 0
         self.version = -1  # the data version of the answers in it (see advance)
+        self._refresher: ThreadPoolExecutor | None = None
 
     @staticmethod
     def key(name: str, **params) -> str:
         return name + json.dumps(params, sort_keys=True, default=str)
 
-    def get_or_compute(self, name: str, compute: Callable[[], Any], **params) -> Any:
+    def get_or_compute(self, name: str, compute: Callable[[], Any], *, refresh: Callable[[], Any] | None = None,
+                       **params) -> Any:
+        """The answer to ``name`` with ``params``, computed by ``compute()`` once.
+
+        ``refresh``: the same computation on a reader of its own, which can run after the request has
+        gone. Given, in a web request, when the previous data version answered the same question: that
+        answer is returned at once, said so, and ``refresh`` runs in the background (one at a time)."""
         k = self.key(name, **params)
         base = self.key(name, **{p: v for p, v in params.items() if p != "version"})
         flags = stale_served.get()
@@ -54,14 +64,21 @@ class Cache:
                     self.hits += 1
                     return self._data[k][1]
                 running = self._running.get(k)
+                previous = flags is not None and base in self._previous and (running or refresh) is not None
+                if previous:  # the previous answer at once, said so; the new one computed meanwhile
+                    flags["stale"] = True
+                    self.previous_served += 1
+                    if running is None:
+                        self._running[k] = threading.Event()
+                        self._refreshing().submit(self._store, k, base, refresh, self._running[k])
+                    return self._previous[base]
                 if running is None:
                     running = self._running[k] = threading.Event()
                     break
-                if flags is not None and base in self._previous:  # being computed: the previous answer, said so
-                    flags["stale"] = True
-                    self.previous_served += 1
-                    return self._previous[base]
             running.wait(60)  # another request computes it: take its answer (or compute it if it failed)
+        return self._store(k, base, compute, running)
+
+    def _store(self, k: str, base: str, compute: Callable[[], Any], running: threading.Event) -> Any:
         try:
             value = compute()
             with self._lock:
@@ -75,6 +92,13 @@ class Cache:
             with self._lock:
                 self._running.pop(k, None)
             running.set()
+
+    def _refreshing(self) -> ThreadPoolExecutor:
+        """One background thread: new answers are computed one after the other, leaving the other core
+        to the requests."""
+        if self._refresher is None:
+            self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pilotage-refresh")
+        return self._refresher
 
     def clear(self) -> None:
         with self._lock:

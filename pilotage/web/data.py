@@ -33,7 +33,19 @@ def _cached(state: State, name: str, compute, *, user=None, **params):
     with state.reader() as (ws, version):
         state.cache.advance(version)
         scope = "all" if user is None else scope_key(user, ws)
-        return state.cache.get_or_compute(name, lambda: compute(ws), version=version, scope=scope, **params)
+
+        def refresh():  # after an import, in the background, on a reader of its own
+            with state.reader() as (own, now):
+                if now != version:
+                    raise _Moved
+                return compute(own)
+
+        return state.cache.get_or_compute(name, lambda: compute(ws), refresh=refresh, version=version, scope=scope,
+                                          **params)
+
+
+class _Moved(Exception):
+    """The data moved again before a background answer was computed: it is not kept."""
 
 
 def current_version(state: State) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 
 from pilotage.web.cache import stale_served
@@ -24,6 +25,10 @@ from pilotage.web.cache import stale_served
 SKIP = ("/api/", "/static/", "/docs", "/admin", "/login")  # the admin's and login's forms: never kept
 MAX_PAGES = 128
 MAX_BYTES = 2 << 20  # a page larger than this is not kept
+# a page showing figures of the data before an import (see pilotage.web.cache) is served again for this
+# long, then rendered anew: its figures are being computed, and rendering it for every visitor would
+# take the cores they need
+STALE_PAGE_SECONDS = 2.0
 
 
 class PageCache:
@@ -33,6 +38,7 @@ class PageCache:
         self._pages: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self._version = None
+        self._stale: dict[tuple, tuple[float, tuple[int, list, bytes]]] = {}  # key -> (until, page)
 
     def _key(self, scope, version: int, writes: int) -> tuple:
         cookie = b"\n".join(v for k, v in scope.get("headers", []) if k in (b"cookie", b"authorization"))
@@ -52,10 +58,14 @@ class PageCache:
             self.clear()
             self._version = version
         key = self._key(scope, version, state.writes)  # writes: goals, challenges, settings set in the app
+        flags = stale_served.get()
         with self._lock:
             hit = self._pages.get(key)
             if hit is not None:
                 self._pages.move_to_end(key)
+            elif flags is not None and key in self._stale and self._stale[key][0] > time.monotonic():
+                hit = self._stale[key][1]  # a page of the previous data, rendered a moment ago: said so again
+                flags["stale"] = True
         if hit is not None:
             status, headers, body = hit
             await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -69,12 +79,18 @@ class PageCache:
                 start.update(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-                if not message.get("more_body") and _storable(start) and self._version == version and not (
-                        (stale_served.get() or {}).get("stale")):  # a page of the previous data is not kept
+                if not message.get("more_body") and _storable(start) and self._version == version:
                     body = b"".join(chunks)
-                    if len(body) <= MAX_BYTES:
+                    page = (start["status"], list(start.get("headers", [])), body)
+                    if len(body) > MAX_BYTES:
+                        pass
+                    elif (stale_served.get() or {}).get("stale"):  # figures of the previous data: kept briefly
                         with self._lock:
-                            self._pages[key] = (start["status"], list(start.get("headers", [])), body)
+                            self._stale[key] = (time.monotonic() + STALE_PAGE_SECONDS, page)
+                    else:
+                        with self._lock:
+                            self._pages[key] = page
+                            self._stale.pop(key, None)
                             while len(self._pages) > self.size:
                                 self._pages.popitem(last=False)
             await send(message)
@@ -84,6 +100,7 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+            self._stale.clear()
 
 
 def _storable(start: dict) -> bool:
