@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextvars
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,8 +36,9 @@ stale_served: contextvars.ContextVar[dict | None] = contextvars.ContextVar("pilo
 class Cache:
     def __init__(self, size: int = 512):
         self.size = size
-        self._data: OrderedDict[str, tuple[str, Any]] = OrderedDict()  # key -> (key without version, answer)
-        self._previous: dict[str, Any] = {}  # key without version -> the previous version's answer
+        # key -> ((name, params but the version, refresh), answer)
+        self._data: OrderedDict[str, tuple[tuple, Any]] = OrderedDict()
+        self._previous: dict[str, tuple[Any, tuple]] = {}  # key without version -> (previous answer, how)
         self._running: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = self.previous_served = 0
@@ -47,15 +49,17 @@ class Cache:
     def key(name: str, **params) -> str:
         return name + json.dumps(params, sort_keys=True, default=str)
 
-    def get_or_compute(self, name: str, compute: Callable[[], Any], *, refresh: Callable[[], Any] | None = None,
-                       **params) -> Any:
-        """The answer to ``name`` with ``params``, computed by ``compute()`` once.
+    def get_or_compute(self, name: str, compute: Callable[[], Any], *,
+                       refresh: Callable[[int], Any] | None = None, **params) -> Any:
+        """The answer to ``name`` with ``params`` (``version`` among them), computed by ``compute()`` once.
 
-        ``refresh``: the same computation on a reader of its own, which can run after the request has
-        gone. Given, in a web request, when the previous data version answered the same question: that
-        answer is returned at once, said so, and ``refresh`` runs in the background (one at a time)."""
+        ``refresh(version)``: the same computation on a reader of its own, for a data version (it may run
+        after the request has gone). In a web request, when the previous data version answered the same
+        question, that answer is returned at once, said so, and ``refresh`` runs in the background."""
+        version = params.get("version")
         k = self.key(name, **params)
-        base = self.key(name, **{p: v for p, v in params.items() if p != "version"})
+        rest = {p: v for p, v in params.items() if p != "version"}
+        base = self.key(name, **rest)
         flags = stale_served.get()
         while True:
             with self._lock:
@@ -64,26 +68,28 @@ class Cache:
                     self.hits += 1
                     return self._data[k][1]
                 running = self._running.get(k)
-                previous = flags is not None and base in self._previous and (running or refresh) is not None
-                if previous:  # the previous answer at once, said so; the new one computed meanwhile
-                    flags["stale"] = True
+                if flags is not None and base in self._previous and (running or refresh) is not None:
+                    flags["stale"] = True  # the previous answer at once, said so; the new one computed meanwhile
                     self.previous_served += 1
                     if running is None:
                         self._running[k] = threading.Event()
-                        self._refreshing().submit(self._store, k, base, refresh, self._running[k])
-                    return self._previous[base]
+                        self._refreshing().submit(self._store, k, (name, rest, refresh),
+                                                  lambda: refresh(version), self._running[k])
+                    return self._previous[base][0]
                 if running is None:
                     running = self._running[k] = threading.Event()
                     break
             running.wait(60)  # another request computes it: take its answer (or compute it if it failed)
-        return self._store(k, base, compute, running)
+        return self._store(k, (name, rest, refresh), compute, running)
 
-    def _store(self, k: str, base: str, compute: Callable[[], Any], running: threading.Event) -> Any:
+    def _store(self, k: str, how: tuple, compute: Callable[[], Any], running: threading.Event) -> Any:
+        name, rest, _ = how
+        base = self.key(name, **rest)
         try:
             value = compute()
             with self._lock:
                 self.misses += 1
-                self._data[k] = (base, value)
+                self._data[k] = (how, value)
                 self._previous.pop(base, None)
                 while len(self._data) > self.size:
                     self._data.popitem(last=False)
@@ -92,6 +98,28 @@ class Cache:
             with self._lock:
                 self._running.pop(k, None)
             running.set()
+
+    def refresh_previous(self, version: int, seconds: float = 120) -> int:
+        """Compute, on ``version``, the new answers of the questions the previous version answered, one after
+        the other in the calling thread (an import, before it answers: whoever imported then sees new figures
+        only); returns how many. Requests meanwhile get the previous answers at once, said so."""
+        with self._lock:
+            todo = [how for _, how in self._previous.values() if how[2] is not None]
+        stop = time.monotonic() + seconds
+        done = 0
+        token = stale_served.set(None)  # the new answers, waited for (the import's own request is not told)
+        try:
+            for name, rest, refresh in todo:
+                if time.monotonic() > stop:
+                    break
+                try:
+                    self.get_or_compute(name, lambda r=refresh: r(version), refresh=refresh, version=version, **rest)
+                    done += 1
+                except Exception:  # noqa: BLE001 - a question that fails now is asked again by its page
+                    pass
+        finally:
+            stale_served.reset(token)
+        return done
 
     def _refreshing(self) -> ThreadPoolExecutor:
         """One background thread: new answers are computed one after the other, leaving the other core
@@ -112,6 +140,6 @@ class Cache:
             if version <= self.version:
                 return
             if self.version >= 0 and self._data:
-                self._previous = {base: value for base, value in self._data.values()}
+                self._previous = {self.key(how[0], **how[1]): (value, how) for how, value in self._data.values()}
             self._data.clear()
             self.version = version

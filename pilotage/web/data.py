@@ -34,9 +34,9 @@ def _cached(state: State, name: str, compute, *, user=None, **params):
         state.cache.advance(version)
         scope = "all" if user is None else scope_key(user, ws)
 
-        def refresh():  # after an import, in the background, on a reader of its own
+        def refresh(wanted: int):  # after an import, on a reader of its own (in the background, or the import's)
             with state.reader() as (own, now):
-                if now != version:
+                if now != wanted:
                     raise _Moved
                 return compute(own)
 
@@ -155,9 +155,10 @@ def stages(state: State) -> list[dict]:
 
 
 def after_import(state: State) -> None:
-    """New data: its version moved, so the next question of each kind is computed on it (the cache notices,
-    see pilotage.web.cache: meanwhile the previous answers are served, said so, to whoever asks the same);
-    rendered pages are dropped."""
+    """New data: the questions asked of the previous data are computed again on it before the import answers
+    (so whoever imported then sees new figures only); meanwhile other requests get the previous answers at
+    once, said so (see pilotage.web.cache). Rendered pages are dropped."""
+    state.cache.refresh_previous(current_version(state))
     state.writes += 1
 
 
