@@ -100,26 +100,26 @@ class Cache:
             running.set()
 
     def refresh_previous(self, version: int, seconds: float = 120) -> int:
-        """Compute, on ``version``, the new answers of the questions the previous version answered, one after
-        the other in the calling thread (an import, before it answers: whoever imported then sees new figures
-        only); returns how many. Requests meanwhile get the previous answers at once, said so."""
+        """Compute, on ``version``, the new answers of the questions the previous version answered, and wait for
+        them (an import, before it answers: whoever imported then sees new figures only); returns how many
+        were waited for. They are computed one after the other on the background thread, which leaves the
+        other core to the requests; requests meanwhile get the previous answers at once, said so."""
+        waits: list[threading.Event] = []
         with self._lock:
-            todo = [how for _, how in self._previous.values() if how[2] is not None]
+            for _, (name, rest, refresh) in list(self._previous.values()):
+                k = self.key(name, version=version, **rest)
+                if refresh is None or k in self._data:
+                    continue
+                running = self._running.get(k)
+                if running is None:
+                    running = self._running[k] = threading.Event()
+                    self._refreshing().submit(self._store, k, (name, rest, refresh),
+                                              lambda r=refresh: r(version), running)
+                waits.append(running)
         stop = time.monotonic() + seconds
-        done = 0
-        token = stale_served.set(None)  # the new answers, waited for (the import's own request is not told)
-        try:
-            for name, rest, refresh in todo:
-                if time.monotonic() > stop:
-                    break
-                try:
-                    self.get_or_compute(name, lambda r=refresh: r(version), refresh=refresh, version=version, **rest)
-                    done += 1
-                except Exception:  # noqa: BLE001 - a question that fails now is asked again by its page
-                    pass
-        finally:
-            stale_served.reset(token)
-        return done
+        for running in waits:
+            running.wait(max(0.0, stop - time.monotonic()))
+        return len(waits)
 
     def _refreshing(self) -> ThreadPoolExecutor:
         """One background thread: new answers are computed one after the other, leaving the other core
