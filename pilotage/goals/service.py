@@ -26,7 +26,7 @@ import math
 
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.catalogue.model import Simple
-from pilotage.errors import InvalidCut, PilotageError, UnknownKpi
+from pilotage.errors import InvalidCut, PilotageError, UnknownKpi, shorten
 from pilotage.goals import periods as GP
 from pilotage.goals import store as S
 
@@ -44,7 +44,9 @@ class Forbidden(PilotageError):
 
 def additive(kpi_id: str) -> bool:
     """Counts and sums add up over reps and over days (their run rate and rollup make sense)."""
-    k = BY_ID[kpi_id]
+    k = BY_ID.get(kpi_id)
+    if k is None:
+        raise UnknownKpi(f"unknown KPI {shorten(kpi_id)}: see `pilotage kpis` for the catalogue")
     return isinstance(k.kind, Simple) and k.kind.measure.agg in ("count", "sum") and k.kind.measure.anchor is not None
 
 

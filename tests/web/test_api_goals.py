@@ -67,3 +67,12 @@ def test_backtest_on_the_demo_data(live):
     assert sum(r["allocated"] for r in s["reps"]) == pytest.approx(1_000_000, abs=0.05 * len(s["reps"]))
     one = s["reps"][0]
     assert one["allocated"] == pytest.approx(1_000_000 * one["suggested"] / s["total_suggested"], abs=0.01)
+
+
+def test_suggested_quotas_of_an_unknown_kpi_are_a_404_with_its_name(small):
+    # found by schemathesis: a KPI id that is not in the catalogue was a 500 (KeyError)
+    for params in ({"kpi": "x,y"}, {"kpi": "x,y", "backtest": "true"}):
+        r = small.get("/api/v1/goals/suggest", params=params)
+        assert r.status_code == 404, r.text
+        assert r.json() == {"error": "UnknownKpi",
+                            "message": "unknown KPI 'x,y': see `pilotage kpis` for the catalogue"}
