@@ -17,6 +17,9 @@ For three situations:
 - **cold**: the first view after an import: the server's cache and
   materialised facts are dropped (what a write does), the browser keeps its
   HTTP cache (the user was already there);
+- **after import**: the first view after an import sent to the server, which recomputes the
+  questions asked before it and only then answers (pilotage.web.cache): the page is rendered
+  anew from answers already computed;
 - **first visit**: cold, and a browser with an empty cache (nothing of the
   page's static files is cached);
 - **new cut**: a range never asked before (facts kept, results computed);
@@ -155,11 +158,19 @@ def main() -> None:
                 continue
             visit(tab, cut(path))
         results = {}
+        def imported_through_the_server() -> None:  # what `POST /api/v1/import` does once its rows are in
+            query.bump_data_version(state.ws.db)
+            query.forget_row_counts(state.ws.db)
+            data.after_import(state)  # the questions asked before, computed again before the import answers
+
         for name, path in pages:
-            cold, first, fresh, warm = [], [], [], []
+            cold, after, first, fresh, warm = [], [], [], [], []
             for _ in range(args.cold):
                 drop_server_state()
                 cold.append(visit(tab, cut(path)))
+            for _ in range(args.cold):
+                imported_through_the_server()
+                after.append(visit(tab, cut(path)))
             drop_server_state()
             ctx = new_context()
             first.append(visit(ctx.new_page(), cut(path)))
@@ -169,7 +180,8 @@ def main() -> None:
             visit(tab, cut(path))
             for _ in range(args.runs):
                 warm.append(visit(tab, cut(path)))
-            results[name] = {"cold": cold, "first visit": first, "new cut": fresh, "warm": warm}
+            results[name] = {"cold": cold, "after import": after, "first visit": first, "new cut": fresh,
+                             "warm": warm}
         browser.close()
     ws.close()
 
