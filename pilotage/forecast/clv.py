@@ -13,23 +13,12 @@ weeks per month and E[M] the Gamma-Gamma expected spend per purchase. Works on o
 
 from __future__ import annotations
 
-import datetime as dt
 
 from pilotage.errors import PilotageError
+from pilotage.periods import parse_date
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
 MIN_CUSTOMERS = 20  # below this the four BG/NBD parameters are not identified
-
-
-def _date(v) -> dt.date | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return dt.date.fromisoformat(str(v))
-    except ValueError:
-        raise PilotageError(f"invalid date {v!r}: expected YYYY-MM-DD") from None
 
 
 def orders(ws, user=None):
@@ -55,7 +44,7 @@ def summary(ws, until=None, user=None, tx=None):
     tx = orders(ws, user) if tx is None else tx
     if tx.empty:
         raise PilotageError("no orders: import orders.csv (order_id, account_id, ordered_at, amount) first")
-    until = _date(until) or tx["date"].max().date()
+    until = parse_date(until, "invalid date") or tx["date"].max().date()
     s = rfm.summary(tx, until, customer="account_id")
     if s.empty:
         raise PilotageError(f"no customer has ordered on or before {until}")
