@@ -31,10 +31,10 @@ from pilotage.store.database import Database
 
 MAX_ERRORS_PER_TABLE = 1000
 # what the scratch database of the checks holds in memory before it spills to disk (its temporary folder)
-SCRATCH_MEMORY = "1GB"
-SCRATCH_MEMORY_MAX: int | None = None  # what a statement may grow it to (bytes); None: half of the machine's
-SCRATCH_MEMORY_WRITING = "256MB"  # once checked, while it hands its rows to the workspace's database
-WRITE_MEMORY = "1GB"  # and what the workspace's DuckDB keeps in memory while the import writes
+SCRATCH_MEMORY = 1 << 30  # (bytes, as every limit here)
+SCRATCH_MEMORY_MAX: int | None = None  # what a statement may grow it to; None: half of the machine's
+SCRATCH_MEMORY_WRITING = 256 << 20  # once checked, while it hands its rows to the workspace's database
+WRITE_MEMORY = 1 << 30  # and what the workspace's DuckDB keeps in memory while the import writes
 CSV_BLOCK_BYTES = 1 << 24  # a canonical CSV is read this much at a time
 BATCH_ROWS = 122_880 * 4  # rows per Arrow batch handed from the scratch database to the workspace (whole row groups)
 
@@ -128,7 +128,8 @@ def read_folder(folder: str | Path) -> list[RawTable]:
 
 
 def read_csv(path: Path, table: str) -> RawTable:
-    """Read a canonical CSV (UTF-8, comma, header) keeping every value as text."""
+    """A canonical CSV (UTF-8, comma, header): its header is checked here, its rows are streamed by the
+    checks (:func:`stream_csv`)."""
     from pilotage.importer.readers import MAX_HEADER_BYTES, check_regular
 
     check_regular(path)
@@ -303,7 +304,11 @@ class _Scratch:
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
-        self.limit = _bytes(SCRATCH_MEMORY)
+        self.set_limit(SCRATCH_MEMORY)
+
+    def set_limit(self, limit: int) -> None:
+        self.con.execute(f"SET memory_limit = '{limit >> 20}MB'")
+        self.limit = limit
 
     def execute(self, sql: str, params=None):
         while True:
@@ -312,16 +317,10 @@ class _Scratch:
             except duckdb.OutOfMemoryException:
                 if self.limit * 2 > (SCRATCH_MEMORY_MAX or _half_of_memory()):
                     raise
-                self.limit *= 2
-                self.con.execute(f"SET memory_limit = '{self.limit >> 20}MB'")
+                self.set_limit(self.limit * 2)
 
     def __getattr__(self, name):
         return getattr(self.con, name)
-
-
-def _bytes(size: str) -> int:
-    n, unit = size[:-2], size[-2:].upper()
-    return int(float(n) * {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[unit])
 
 
 def _half_of_memory() -> int:
@@ -346,8 +345,7 @@ class _Checker:
         # the scratch database spills to a folder of its own beyond SCRATCH_MEMORY: an import's memory does
         # not grow with its files (docs/import.md, "Memory")
         self._tmp = tempfile.TemporaryDirectory(prefix="pilotage-check-")
-        self.con = _Scratch(duckdb.connect(config={"temp_directory": self._tmp.name,
-                                                   "memory_limit": SCRATCH_MEMORY}))
+        self.con = _Scratch(duckdb.connect(config={"temp_directory": self._tmp.name}))
         self.con.execute(f"SET TimeZone = {_sql_str(settings.timezone)}")
         self.con.execute("SET enable_progress_bar = false")
         self.tz = settings.timezone
@@ -798,8 +796,7 @@ def _import_checked(db: Database, raws: list[RawTable], settings: Settings, chec
     observe = {i for i in observe if raws[i].source not in history}
     # the checks are done: the scratch database's memory goes to the writing one's (the rest is on disk)
     try:
-        checker.con.con.execute(f"SET memory_limit = '{SCRATCH_MEMORY_WRITING}'")
-        checker.con.limit = _bytes(SCRATCH_MEMORY_WRITING)
+        checker.con.set_limit(SCRATCH_MEMORY_WRITING)
     except duckdb.OutOfMemoryException:  # what it holds cannot all be spilled: it keeps its limit
         pass
     if db.engine == "duckdb":
@@ -808,7 +805,7 @@ def _import_checked(db: Database, raws: list[RawTable], settings: Settings, chec
         db.raw.execute("SET disabled_compression_methods = 'fsst'")
         # what the workspace's database keeps in memory while it writes (the rest goes to the file or spills)
         memory_limit = db.fetchall("SELECT current_setting('memory_limit')")[0][0]
-        db.raw.execute(f"SET memory_limit = '{WRITE_MEMORY}'")
+        db.raw.execute(f"SET memory_limit = '{WRITE_MEMORY >> 20}MB'")
     try:
         with db.transaction():
             written = sum(rows)

@@ -79,16 +79,13 @@ class PageCache:
                 start.update(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-                if not message.get("more_body") and _storable(start) and self._version == version:
-                    body = b"".join(chunks)
+                body = b"".join(chunks) if not message.get("more_body") else b""
+                if body and len(body) <= MAX_BYTES and _storable(start) and self._version == version:
                     page = (start["status"], list(start.get("headers", [])), body)
-                    if len(body) > MAX_BYTES:
-                        pass
-                    elif (stale_served.get() or {}).get("stale"):  # figures of the previous data: kept briefly
-                        with self._lock:
+                    with self._lock:
+                        if (stale_served.get() or {}).get("stale"):  # figures of the previous data: kept briefly
                             self._stale[key] = (time.monotonic() + STALE_PAGE_SECONDS, page)
-                    else:
-                        with self._lock:
+                        else:
                             self._pages[key] = page
                             self._stale.pop(key, None)
                             while len(self._pages) > self.size:

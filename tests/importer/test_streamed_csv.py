@@ -85,7 +85,7 @@ def test_a_check_that_needs_more_than_the_scratch_limit_is_run_again_with_more(m
 
     # no temporary folder: nothing can spill, so 8 MB is too little for two million distinct ids
     con = duckdb.connect(config={"memory_limit": "8MB", "temp_directory": ""})
-    monkeypatch.setattr(canonical, "SCRATCH_MEMORY", "8MB")
+    monkeypatch.setattr(canonical, "SCRATCH_MEMORY", 8 << 20)
     monkeypatch.setattr(canonical, "SCRATCH_MEMORY_MAX", 8 << 20)
     sql = "SELECT count(DISTINCT 'o' || i) FROM range(2000000) t(i)"
     with pytest.raises(duckdb.OutOfMemoryException):
