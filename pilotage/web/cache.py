@@ -72,9 +72,7 @@ class Cache:
                     flags["stale"] = True  # the previous answer at once, said so; the new one computed meanwhile
                     self.previous_served += 1
                     if running is None:
-                        self._running[k] = threading.Event()
-                        self._refreshing().submit(self._store, k, (name, rest, refresh),
-                                                  lambda: refresh(version), self._running[k])
+                        self._refresh(k, (name, rest, refresh), version)
                     return self._previous[base][0]
                 if running is None:
                     running = self._running[k] = threading.Event()
@@ -110,23 +108,20 @@ class Cache:
                 k = self.key(name, version=version, **rest)
                 if refresh is None or k in self._data:
                     continue
-                running = self._running.get(k)
-                if running is None:
-                    running = self._running[k] = threading.Event()
-                    self._refreshing().submit(self._store, k, (name, rest, refresh),
-                                              lambda r=refresh: r(version), running)
-                waits.append(running)
+                waits.append(self._running.get(k) or self._refresh(k, (name, rest, refresh), version))
         stop = time.monotonic() + seconds
         for running in waits:
             running.wait(max(0.0, stop - time.monotonic()))
         return len(waits)
 
-    def _refreshing(self) -> ThreadPoolExecutor:
-        """One background thread: new answers are computed one after the other, leaving the other core
-        to the requests."""
+    def _refresh(self, k: str, how: tuple, version: int) -> threading.Event:
+        """Compute ``k`` (``how``'s refresh, on ``version``) on the one background thread: new answers one
+        after the other, leaving the other core to the requests. Called under the lock."""
         if self._refresher is None:
             self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pilotage-refresh")
-        return self._refresher
+        running = self._running[k] = threading.Event()
+        self._refresher.submit(self._store, k, how, lambda: how[2](version), running)
+        return running
 
     def clear(self) -> None:
         with self._lock:
