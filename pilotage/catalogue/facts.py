@@ -41,6 +41,10 @@ class Fact:
     # few rows from much work (learned probabilities, per-quota results): the engine keeps it as a
     # temporary table per state of the data; other facts are read from the base tables by every query
     materialize: bool = False
+    # build(ctx, needs) leaves out the lookups that provide none of the columns ``needs`` lists
+    prunable: bool = False
+    # ``team`` is the team of ``rep`` in the reps table (a lookup): a grouping by rep gives it
+    team_from_rep: bool = False
 
 
 FACTS: dict[str, Fact] = {}
@@ -55,10 +59,11 @@ WARNING_FLAGS = {
 }
 
 
-def fact(name: str, dims, requires, periodic: bool = False, show=(), materialize: bool = False):
+def fact(name: str, dims, requires, periodic: bool = False, show=(), materialize: bool = False,
+         prunable: bool = False, team_from_rep: bool = False):
     def register(fn):
         FACTS[name] = Fact(name, tuple(dims), fn, tuple(requires), periodic, (fn.__doc__ or "").strip(),
-                           tuple(show), materialize)
+                           tuple(show), materialize, prunable, team_from_rep)
         return fn
     return register
 
@@ -104,61 +109,88 @@ def _ts(col):
 
 
 # --------------------------------------------------------------------------- event facts
-@fact("activities", REP_DIMS, ["activities"],
+# The three large event facts take ``needs``: the columns a query reads (None: all). A lookup
+# (a LEFT JOIN on a unique key: the importer guarantees unique keys) that provides none of them
+# is left out, since no engine can drop an unused LEFT JOIN without declared keys: at 10M
+# activities the join to ``reps`` for the team alone doubled the cost of counting them.
+def _wants(needs, *cols) -> bool:
+    return needs is None or any(c in needs for c in cols)
+
+
+@fact("activities", REP_DIMS, ["activities"], prunable=True, team_from_rep=True,
       show=("activity_id", "type", "occurred_at", "rep", "opportunity_id", "views", "likes"))
-def activities(ctx):
+def activities(ctx, needs=None):
     """Activities with their rep's team."""
     a = ctx.t("activities")
+    cols = ["activity_id", "type", "occurred_at", "opportunity_id", "lead_id", "account_id",
+            "content_id", "views", "likes"]
+    if not _wants(needs, "team"):
+        return a.select(*cols, rep=a.rep_id)
     rt = _rep_team(ctx)
     j = a.left_join(rt, a.rep_id == rt.rep_key)
-    return j.select(
-        "activity_id", "type", "occurred_at", "opportunity_id", "lead_id", "account_id",
-        "content_id", "views", "likes", rep=j.rep_id, team=j.team,
-    )
+    return j.select(*cols, rep=j.rep_id, team=j.team)
 
 
-@fact("leads", ("rep", "team", "source", "campaign", *ACCOUNT_DIMS), ["leads"],
+@fact("leads", ("rep", "team", "source", "campaign", *ACCOUNT_DIMS), ["leads"], prunable=True, team_from_rep=True,
       show=("lead_id", "created_at", "source", "rep", "qualified_at", "converted_at"))
-def leads(ctx):
+def leads(ctx, needs=None):
     """Leads with their owner's team and their account's segment, region and industry."""
-    ld = ctx.t("leads")
-    rt, ad = _rep_team(ctx), _account_dims(ctx)
-    j = ld.left_join(rt, ld.owner_rep_id == rt.rep_key).left_join(ad, ld.account_id == ad.account_key)
-    return j.select(
-        "lead_id", "created_at", "qualified_at", "converted_at", "disqualified_at", "source",
-        "account_id", "segment", "region", "industry",
-        campaign=j.campaign_id, rep=j.owner_rep_id, team=j.team,
-    )
+    j = ctx.t("leads")
+    cols = ["lead_id", "created_at", "qualified_at", "converted_at", "disqualified_at", "source", "account_id"]
+    if _wants(needs, "team"):
+        rt = _rep_team(ctx)
+        j = j.left_join(rt, j.owner_rep_id == rt.rep_key)
+        cols.append("team")
+    if _wants(needs, *ACCOUNT_DIMS):
+        ad = _account_dims(ctx)
+        j = j.left_join(ad, j.account_id == ad.account_key)
+        cols += ACCOUNT_DIMS
+    return j.select(*cols, campaign=j.campaign_id, rep=j.owner_rep_id)
 
 
-@fact("opportunities", OPP_DIMS, ["opportunities"],
+MONEY = ("amount", "cost", "margin", "unconverted")
+
+
+@fact("opportunities", OPP_DIMS, ["opportunities"], prunable=True, team_from_rep=True,
       show=("opportunity_id", "rep", "created_at", "closed_at", "status", "stage", "amount", "cost", "cycle_days"))
-def opportunities(ctx):
+def opportunities(ctx, needs=None):
     """Opportunities with rep, team, account and lead attributes, amounts in the workspace currency.
 
     ``cycle_days``: calendar days from the lead's creation (else the opportunity's) to the close.
     ``has_content``: at least one content_share activity is linked to it.
     """
-    o = ctx.t("opportunities")
-    ld = ctx.t("leads")
-    lead = ld.select(l_key=ld.lead_id, l_created=ld.created_at, l_campaign=ld.campaign_id, l_source=ld.source)
-    acts = ctx.t("activities")
-    content = acts.filter(acts.type == "content_share", acts.opportunity_id.notnull()) \
-        .select(c_opp=acts.opportunity_id).distinct()
-    rt, ad = _rep_team(ctx), _account_dims(ctx)
-    j = (o.left_join(rt, o.owner_rep_id == rt.rep_key)
-         .left_join(ad, o.account_id == ad.account_key)
-         .left_join(lead, o.lead_id == lead.l_key)
-         .left_join(content, o.opportunity_id == content.c_opp))
-    t = j.select(
-        "opportunity_id", "lead_id", "account_id", "created_at", "closed_at", "proposal_sent_at",
-        "expected_close_date", "forecast_category", "status", "stage", "pipeline", "kind",
-        "amount", "cost", "currency", "lost_reason", "segment", "region", "industry", "team",
-        rep=j.owner_rep_id, product=j.product_id, campaign=j.l_campaign,
-        source=ibis.coalesce(j.source, j.l_source),
-        has_content=j.c_opp.notnull(),
-        cycle_days=j.closed_at.date().delta(ibis.coalesce(j.l_created, j.created_at).date(), unit="day"),
-    )
+    j = ctx.t("opportunities")
+    cols = ["opportunity_id", "lead_id", "account_id", "created_at", "closed_at", "proposal_sent_at",
+            "expected_close_date", "forecast_category", "status", "stage", "pipeline", "kind",
+            "amount", "cost", "currency", "lost_reason"]
+    lead = has_content = None
+    if _wants(needs, "team"):
+        rt = _rep_team(ctx)
+        j = j.left_join(rt, j.owner_rep_id == rt.rep_key)
+        cols.append("team")
+    if _wants(needs, *ACCOUNT_DIMS):
+        ad = _account_dims(ctx)
+        j = j.left_join(ad, j.account_id == ad.account_key)
+        cols += ACCOUNT_DIMS
+    if _wants(needs, "campaign", "source", "cycle_days"):
+        ld = ctx.t("leads")
+        lead = ld.select(l_key=ld.lead_id, l_created=ld.created_at, l_campaign=ld.campaign_id, l_source=ld.source)
+        j = j.left_join(lead, j.lead_id == lead.l_key)
+    if _wants(needs, "has_content"):
+        acts = ctx.t("activities")
+        has_content = acts.filter(acts.type == "content_share", acts.opportunity_id.notnull()) \
+            .select(c_opp=acts.opportunity_id).distinct()
+        j = j.left_join(has_content, j.opportunity_id == has_content.c_opp)
+    named = {"rep": j.owner_rep_id, "product": j.product_id}
+    if lead is not None:
+        named.update(campaign=j.l_campaign, source=ibis.coalesce(j.source, j.l_source),
+                     cycle_days=j.closed_at.date().delta(ibis.coalesce(j.l_created, j.created_at).date(),
+                                                         unit="day"))
+    if has_content is not None:
+        named.update(has_content=j.c_opp.notnull())
+    if not _wants(needs, *MONEY):  # a column left out is absent, never present with another meaning
+        return j.select(*[c for c in cols if c not in MONEY], **named)
+    t = j.select(*cols, **named)
     t = _convert(ctx, t, ("amount", "cost"), ibis.coalesce(t.closed_at.date(), FAR_FUTURE))
     return t.mutate(margin=t.amount - t.cost)
 

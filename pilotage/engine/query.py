@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.operations as ibis_ops
 import numpy as np
 import pandas as pd
 
@@ -21,6 +22,7 @@ from pilotage.catalogue import facts as F
 from pilotage.catalogue.kpis import BY_ID
 from pilotage.catalogue.model import Growth, Kpi, Measure, Product, Ratio, Share, Simple
 from pilotage.engine import periods as P
+from pilotage.engine import rollup
 from pilotage.errors import InvalidCut, UnknownKpi
 from pilotage.settings import Settings
 from pilotage.store import schema as S
@@ -171,7 +173,22 @@ class Context:
         self._materialized: dict[str, ibis.Table] = shared["facts"]
         self._fact_warnings: dict[str, list[str]] = shared.setdefault("fact_warnings", {})
         self._tables: dict[str, ibis.Table] = shared.setdefault("tables", {})
+        self.rollups: list = shared.setdefault("rollups", [])  # rollup.Frame, kept for later cuts
+        self._shared = shared
         self.warnings: list[str] = []
+
+    def rep_teams(self) -> dict:
+        """rep_id -> team_id of the reps table, learned once per state of the data."""
+        if "rep_teams" not in self._shared:
+            r = self.db.q("reps")
+            self._shared["rep_teams"] = dict(self.db.fetchall(f"SELECT rep_id, team_id FROM {r}"))
+        return self._shared["rep_teams"]
+
+    def rep_count(self) -> int:
+        """Rows of ``reps`` (bounds the size of a grouping by rep), learned once per state of the data."""
+        if "rep_count" not in self._shared:
+            self._shared["rep_count"] = int(self.db.fetchall(f"SELECT COUNT(*) FROM {self.db.q('reps')}")[0][0])
+        return self._shared["rep_count"]
 
     def t(self, name: str) -> ibis.Table:
         if name not in self._tables:  # Ibis reads the table's schema from the database each time
@@ -190,15 +207,21 @@ class Context:
                 return False
         return True
 
-    def fact(self, name: str) -> ibis.Table:
+    def fact(self, name: str, needs: frozenset[str] | None = None) -> ibis.Table:
         """The fact's table expression, read from the base tables by each query that uses it
         (DuckDB joins and filters the base tables faster than it writes and reads back a
         temporary copy, and holds no copy in memory). A fact declared ``materialize`` (few rows
         from much work) is computed once per state of the database into a temporary table
-        (dropped on the next write)."""
+        (dropped on the next write). ``needs``: the columns the query reads; a ``prunable`` fact
+        then leaves out the lookups that provide none of them."""
+        f = F.FACTS[name]
+        if needs is not None and f.prunable:
+            key = (name, needs)
+            if key not in self._facts:
+                self._facts[key] = f.build(self, needs=needs)
+            return self._facts[key]
         if name in self._facts:
             return self._facts[name]
-        f = F.FACTS[name]
         if f.periodic or not f.materialize:
             self._facts[name] = f.build(self)
         else:
@@ -210,6 +233,18 @@ class Context:
                 self.warnings.extend(self._fact_warnings.get(name, []))
             self._facts[name] = self._materialized[name]
         return self._facts[name]
+
+    def needs(self, fact: str, ms, keys, drop: tuple[str, ...]) -> frozenset[str] | None:
+        """The columns of ``fact`` a query of measures ``ms`` per ``keys`` reads (None: not prunable)."""
+        if not F.FACTS[fact].prunable:
+            return None
+        full = self.fact(fact)
+        cols = {k for k in keys if k != "period"} | {d for d, _ in self.cut.filters if d not in drop}
+        for m in ms:
+            cols |= {c for c in (m.anchor, m.column) if c is not None}
+            if m.where is not None:
+                cols |= {op.name for op in m.where(full).op().find(ibis_ops.Field) if op.rel == full.op()}
+        return frozenset(c for c in cols if c in full.columns)
 
     def achieved(self, quotas: ibis.Table) -> ibis.Table:
         """Per quota: the value of its metric's KPI for the rep over the quota's own period."""
@@ -279,8 +314,11 @@ def forget_row_counts(db: Database) -> None:
 
 
 # --------------------------------------------------------------------------- measures
-def _filtered(ctx: Context, m: Measure, drop: tuple[str, ...] = ()) -> ibis.Table:
-    t = ctx.fact(m.fact)
+def _filtered(ctx: Context, m: Measure, drop: tuple[str, ...] = (), start: dt.date | None = None,
+              needs: frozenset[str] | None = None) -> ibis.Table:
+    """The measure's rows in the cut (its filters but those on ``drop``, its range from ``start``),
+    with their ``period`` when the cut has a grain; ``needs``: the fact's columns read (None: all)."""
+    t = ctx.fact(m.fact, needs)
     if m.where is not None:
         t = t.filter(m.where(t))
     for dim, vals in ctx.cut.filters:
@@ -288,7 +326,8 @@ def _filtered(ctx: Context, m: Measure, drop: tuple[str, ...] = ()) -> ibis.Tabl
             t = t.filter(t[dim].cast("string").isin(list(vals)))
     if m.anchor is not None:
         a = t[m.anchor].cast("timestamp")
-        t = t.filter(a >= ibis.timestamp(ctx.cut.start.isoformat()), a < ibis.timestamp(ctx.cut.end.isoformat()))
+        first = (start or ctx.cut.start).isoformat()
+        t = t.filter(a >= ibis.timestamp(first), a < ibis.timestamp(ctx.cut.end.isoformat()))
         if ctx.cut.grain:
             t = t.mutate(period=P.bucket(a, ctx.cut.grain, ctx.settings.fiscal_year_start,
                                          ctx.settings.week_start))
@@ -303,9 +342,11 @@ def measure_frame(ctx: Context, m: Measure, drop: tuple[str, ...] = ()) -> pd.Da
     return ctx.measures[key]
 
 
-def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]]) -> None:
+def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]], rolled_only: bool = False,
+             finer: bool = True) -> None:
     """Compute measures, one query per (fact, anchor, dimensions set aside): the measures of
-    one fact share its scan, each with its own condition (``agg(..., where=...)``)."""
+    one fact share its scan, each with its own condition (``agg(..., where=...)``). Counts and
+    sums are answered from a finer aggregate kept for later cuts when possible (``rollup``)."""
     groups: dict[tuple, list[Measure]] = {}
     for m, drop in wanted:
         if (m, drop) in ctx.measures:
@@ -319,35 +360,53 @@ def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]]) -> Non
             if m not in group:
                 group.append(m)
     for (fact, anchor, drop), ms in groups.items():
-        t = _filtered(ctx, Measure(fact, anchor=anchor), drop)
         keys = [k for k in ctx.cut.keys if k not in drop]
-        aggs, flags = {}, []
+        rolled = [m for m in ms if rollup.rollable(m)]
+        if rolled:
+            def compute(dims, some, start, limit, fact=fact, anchor=anchor, drop=drop):
+                aside = tuple(dict.fromkeys([*drop, *dims]))  # filters on kept dimensions: in pandas
+                return _aggregate(ctx, fact, anchor, aside, some, (["period"] if ctx.cut.grain else []) + list(dims),
+                                  start=start, limit=limit)
+            if rollup.serve(ctx, fact, anchor, drop, rolled, compute, finer):
+                ms = [m for m in ms if m not in rolled]
+        if not ms or rolled_only:
+            continue
+        df = _aggregate(ctx, fact, anchor, drop, ms, keys)
         for i, m in enumerate(ms):
-            pred = m.where(t) if m.where is not None else None
-            if m.agg == "count":
-                aggs[f"v{i}"] = t.count(where=pred)
-            elif m.agg == "sum":
-                aggs[f"v{i}"] = t[m.column].sum(where=pred).cast("float64")
-            elif m.agg == "count_distinct":
-                aggs[f"v{i}"] = t[m.column].nunique(where=pred)
-            elif m.agg == "median":  # the condition on the value: Spark's percentile takes no filter
-                col = t[m.column].cast("float64")
-                aggs[f"v{i}"] = (col if pred is None else ibis.cases((pred, col), else_=ibis.null("float64"))).median()
-            else:
-                raise ValueError(m.agg)
-            for (flag, col), msg in F.WARNING_FLAGS.items():
-                if m.agg == "sum" and flag in t.columns and col in (None, m.column):
-                    hit = t[flag] if pred is None else (t[flag] & pred)
-                    aggs[f"f{i}_{flag}"] = ibis.cases((hit, 1), else_=0).sum()
-                    flags.append((i, flag, msg))
-        expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
-        df = _execute(expr, keys, values=list(aggs))
-        for i, flag, msg in flags:
-            n = int(df[f"f{i}_{flag}"].fillna(0).sum())
-            if n:
-                ctx.warnings.append(msg.format(n=n))
-        for i, m in enumerate(ms):
+            for (flag, _col), msg in F.WARNING_FLAGS.items():
+                n = int(df[f"f{i}_{flag}"].fillna(0).sum()) if f"f{i}_{flag}" in df.columns else 0
+                if n:
+                    ctx.warnings.append(msg.format(n=n))
             ctx.measures[(m, drop)] = df[[*keys, f"v{i}"]].rename(columns={f"v{i}": "value"})
+
+
+def _aggregate(ctx: Context, fact: str, anchor: str | None, drop: tuple[str, ...], ms: list[Measure],
+               keys: list[str], start: dt.date | None = None, limit: int | None = None) -> pd.DataFrame:
+    """One query: measure ``i`` of ``ms`` as column ``v{i}`` per ``keys`` (and ``f{i}_{flag}``, the
+    rows a warning flag marks in a sum), over the cut but its filters on ``drop``."""
+    t = _filtered(ctx, Measure(fact, anchor=anchor), drop, start, ctx.needs(fact, ms, keys, drop))
+    aggs = {}
+    for i, m in enumerate(ms):
+        pred = m.where(t) if m.where is not None else None
+        if m.agg == "count":
+            aggs[f"v{i}"] = t.count(where=pred)
+        elif m.agg == "sum":
+            aggs[f"v{i}"] = t[m.column].sum(where=pred).cast("float64")
+        elif m.agg == "count_distinct":
+            aggs[f"v{i}"] = t[m.column].nunique(where=pred)
+        elif m.agg == "median":  # the condition on the value: Spark's percentile takes no filter
+            col = t[m.column].cast("float64")
+            aggs[f"v{i}"] = (col if pred is None else ibis.cases((pred, col), else_=ibis.null("float64"))).median()
+        else:
+            raise ValueError(m.agg)
+        for (flag, col), _msg in F.WARNING_FLAGS.items():
+            if m.agg == "sum" and flag in t.columns and col in (None, m.column):
+                hit = t[flag] if pred is None else (t[flag] & pred)
+                aggs[f"f{i}_{flag}"] = ibis.cases((hit, 1), else_=0).sum()
+    expr = t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
+    if limit is not None:
+        expr = expr.limit(limit)
+    return _execute(expr, keys, values=list(aggs))
 
 
 def _count_groups(ctx: Context, m: Measure, drop: tuple[str, ...]) -> pd.DataFrame:
@@ -490,6 +549,17 @@ def _growth(ctx: Context, k: Growth) -> pd.DataFrame | None:
     return df.drop(columns=["cur", "prev"])
 
 
+def _growth_start(ctx: Context) -> dt.date | None:
+    """The earliest period label the cut's growth KPIs compare with, when the cut starts a period
+    (else None: the growth's wider range and the cut's own do not share their periods)."""
+    cut, st = ctx.cut, ctx.settings
+    if not cut.grain or P.floor(cut.start, cut.grain, st.fiscal_year_start, st.week_start) != cut.start:
+        return None
+    starts = [P.lag_label(cut.start, cut.grain, BY_ID[kid].kind.lag) for kid in cut.ids
+              if isinstance(BY_ID[kid].kind, Growth)]
+    return min(starts) if starts else None
+
+
 def _next_label(label: dt.date, grain: str, lag: str, settings: Settings) -> dt.date:
     """The label whose comparison period is ``label`` (inverse of periods.lag_label)."""
     if lag == "period":
@@ -622,6 +692,12 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
             wanted += [(m, ()) for m in measures_of(BY_ID[kid])]
         if isinstance(k, Share):
             wanted.append((k.measure, (k.of,)))
+    wide = _growth_start(ctx)
+    if wide is not None:  # one pass from the earliest period a growth compares with serves both ranges
+        wctx = Context(db, settings, Cut(cut.ids, cut.grain, cut.by, wide, cut.end, cut.filters))
+        growth = [(m, ()) for kid in cut.ids if isinstance(BY_ID[kid].kind, Growth)
+                  for m in measures_of(BY_ID[kid])]
+        prefetch(wctx, [(m, d) for m, d in growth + wanted if rollup.rollable(m)], rolled_only=True)
     prefetch(ctx, wanted)  # one query per fact and anchor for all the KPIs asked
     frames = {kid: kpi_frame(ctx, BY_ID[kid]) for kid in cut.ids}
     combos = None
@@ -647,6 +723,28 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
     result.attrs["warnings"] = list(dict.fromkeys(ctx.warnings))
     result.attrs["cut"] = cut
     return result
+
+
+def keep(db: Database, settings: Settings, ids, start: dt.date, end: dt.date, filters=None) -> None:
+    """Compute the counts and sums behind ``ids`` over [start, end) into kept frames (``rollup``),
+    by month when both bounds start a month, else by day, so that the questions that follow on
+    ranges within it (the focus dashboard's period, the one it is compared with, their growth's
+    earlier periods) are rolled up from one pass instead of one pass per range."""
+    grain = "month" if start.day == 1 and end.day == 1 else "day"
+    try:
+        cut = Cut.make(ids, grain=grain, start=start, end=end, filters=filters, settings=settings)
+    except InvalidCut:  # too many days: each range is computed on its own
+        return
+    _sync(db)
+    ctx = Context(db, settings, cut)
+    wanted = []
+    for kid in cut.ids:
+        kind = BY_ID[kid].kind
+        wanted += [(m, ()) for m in measures_of(BY_ID[kid])]
+        if isinstance(kind, Share):
+            wanted.append((kind.measure, (kind.of,)))
+    # by period alone: a one-off command pays for no finer grouping it will not reuse
+    prefetch(ctx, [(m, d) for m, d in wanted if rollup.rollable(m)], rolled_only=True, finer=False)
 
 
 def row_counts(db: Database) -> dict[str, int]:
