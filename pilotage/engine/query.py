@@ -10,6 +10,7 @@ empty periods). No record is looked at row by row in Python.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 
 import ibis
@@ -168,7 +169,7 @@ class Context:
         }))
         self._facts: dict[str, ibis.Table] = {}
         self.measures: dict[tuple, pd.DataFrame | None] = {}  # (measure, dimensions set aside) -> frame
-        shared = _SHARED.setdefault(id(db), {"rows": {}, "facts": {}, "version": None})
+        shared = _SHARED.setdefault(db, {"rows": {}, "facts": {}, "version": None})
         self._rows: dict[str, bool] = shared["rows"]
         self._materialized: dict[str, ibis.Table] = shared["facts"]
         self._fact_warnings: dict[str, list[str]] = shared.setdefault("fact_warnings", {})
@@ -258,7 +259,7 @@ class Context:
             m = kpi.kind.measure
             if not self.available(F.FACTS[m.fact].requires + m.requires):
                 continue
-            f = self.fact(m.fact)
+            f = self.fact(m.fact, self.needs(m.fact, [m], ["rep"], ()))
             if m.where is not None:
                 f = f.filter(m.where(f))
             q = quotas.filter(quotas.metric == metric)
@@ -276,7 +277,9 @@ class Context:
         return out
 
 
-_SHARED: dict[int, dict] = {}  # per open database: which tables have rows, materialised facts
+# per open database (weakly: a closed one's entry goes with it, never inherited by a new object at the
+# same address): which tables have rows, materialised facts, kept groupings
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def data_version(db: Database) -> int:
@@ -297,15 +300,15 @@ def bump_data_version(db: Database) -> None:
 def _sync(db: Database) -> None:
     """Drop what was learned of the data when another process (or this one) changed it."""
     version = data_version(db)
-    shared = _SHARED.get(id(db))
+    shared = _SHARED.get(db)
     if shared is not None and shared.get("version") != version:
         forget_row_counts(db)
-    _SHARED.setdefault(id(db), {"rows": {}, "facts": {}})["version"] = version
+    _SHARED.setdefault(db, {"rows": {}, "facts": {}})["version"] = version
 
 
 def forget_row_counts(db: Database) -> None:
     """After a write: forget what was learned of the data (row presence, materialised facts)."""
-    shared = _SHARED.pop(id(db), None)
+    shared = _SHARED.pop(db, None)
     for name in (shared or {}).get("facts", {}):
         try:
             db.execute(f'DROP TABLE IF EXISTS "pilotage_fact_{name}"')
@@ -314,10 +317,10 @@ def forget_row_counts(db: Database) -> None:
 
 
 # --------------------------------------------------------------------------- measures
-def _filtered(ctx: Context, m: Measure, drop: tuple[str, ...] = (), start: dt.date | None = None,
+def _filtered(ctx: Context, m: Measure, drop: tuple[str, ...] = (),
               needs: frozenset[str] | None = None) -> ibis.Table:
-    """The measure's rows in the cut (its filters but those on ``drop``, its range from ``start``),
-    with their ``period`` when the cut has a grain; ``needs``: the fact's columns read (None: all)."""
+    """The measure's rows in the cut (its filters but those on ``drop``), with their ``period`` when
+    the cut has a grain; ``needs``: the fact's columns read (None: all)."""
     t = ctx.fact(m.fact, needs)
     if m.where is not None:
         t = t.filter(m.where(t))
@@ -326,8 +329,7 @@ def _filtered(ctx: Context, m: Measure, drop: tuple[str, ...] = (), start: dt.da
             t = t.filter(t[dim].cast("string").isin(list(vals)))
     if m.anchor is not None:
         a = t[m.anchor].cast("timestamp")
-        first = (start or ctx.cut.start).isoformat()
-        t = t.filter(a >= ibis.timestamp(first), a < ibis.timestamp(ctx.cut.end.isoformat()))
+        t = t.filter(a >= ibis.timestamp(ctx.cut.start.isoformat()), a < ibis.timestamp(ctx.cut.end.isoformat()))
         if ctx.cut.grain:
             t = t.mutate(period=P.bucket(a, ctx.cut.grain, ctx.settings.fiscal_year_start,
                                          ctx.settings.week_start))
@@ -363,10 +365,12 @@ def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]], rolled
         keys = [k for k in ctx.cut.keys if k not in drop]
         rolled = [m for m in ms if rollup.rollable(m)]
         if rolled:
-            def compute(dims, some, start, limit, fact=fact, anchor=anchor, drop=drop):
-                aside = tuple(dict.fromkeys([*drop, *dims]))  # filters on kept dimensions: in pandas
+            def compute(dims, some, limit, fact=fact, anchor=anchor, drop=drop):
+                # every filter is on a dimension of the kept frame: applied in pandas when answering, never in
+                # the query (the team, looked up from the rep, may not be among the dimensions queried)
+                aside = tuple(dict.fromkeys([*drop, *dims, *(d for d, _ in ctx.cut.filters)]))
                 return _aggregate(ctx, fact, anchor, aside, some, (["period"] if ctx.cut.grain else []) + list(dims),
-                                  start=start, limit=limit)
+                                  limit=limit)
             if rollup.serve(ctx, fact, anchor, drop, rolled, compute, finer):
                 ms = [m for m in ms if m not in rolled]
         if not ms or rolled_only:
@@ -381,10 +385,10 @@ def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]], rolled
 
 
 def _aggregate(ctx: Context, fact: str, anchor: str | None, drop: tuple[str, ...], ms: list[Measure],
-               keys: list[str], start: dt.date | None = None, limit: int | None = None) -> pd.DataFrame:
+               keys: list[str], limit: int | None = None) -> pd.DataFrame:
     """One query: measure ``i`` of ``ms`` as column ``v{i}`` per ``keys`` (and ``f{i}_{flag}``, the
     rows a warning flag marks in a sum), over the cut but its filters on ``drop``."""
-    t = _filtered(ctx, Measure(fact, anchor=anchor), drop, start, ctx.needs(fact, ms, keys, drop))
+    t = _filtered(ctx, Measure(fact, anchor=anchor), drop, ctx.needs(fact, ms, keys, drop))
     aggs = {}
     for i, m in enumerate(ms):
         pred = m.where(t) if m.where is not None else None

@@ -68,8 +68,9 @@ def rollable(m: Measure) -> bool:
 def serve(ctx, fact: str, anchor: str, drop: tuple[str, ...], ms: list[Measure], compute,
           finer: bool = True) -> bool:
     """Fill ``ctx.measures`` for ``ms`` (counts and sums of one fact and anchor) from a kept
-    frame, computing or completing it with ``compute(dims, ms, start, limit)`` (a DataFrame at
-    ``dims`` or None). False when no frame can serve (the caller computes at the cut's keys)."""
+    frame, computing or completing one with ``compute(dims, ms, limit)`` (a DataFrame per period of
+    the cut and ``dims``, or None). ``finer``: group a new frame by the rep and team too.
+    False when no frame can serve (the caller computes at the cut's keys)."""
     if F.FACTS[fact].team_from_rep:  # the team looked up from the rep here, not joined per record
         compute = _team_from_rep(ctx, compute)
     cut = ctx.cut
@@ -77,27 +78,18 @@ def serve(ctx, fact: str, anchor: str, drop: tuple[str, ...], ms: list[Measure],
     filters = [(d, v) for d, v in cut.filters if d not in drop]
     need = {k for k in keys if k != "period"} | {d for d, _ in filters}
     calendar = (ctx.settings.fiscal_year_start, ctx.settings.week_start)
-    frames: list[Frame] = ctx.rollups
-    found = [f for f in frames if f.fact == fact and f.anchor == anchor and f.calendar == calendar
+    found = [f for f in ctx.rollups if f.fact == fact and f.anchor == anchor and f.calendar == calendar
              and need <= set(f.dims) and _covers(f, cut, calendar)]
-    frame = min(found, key=lambda f: (any(m not in f.cols for m in ms), len(f.df))) if found else None
-    if frame is None:
-        dims = tuple(sorted(need))
-        extra = tuple(d for d in ROLLUP_DIMS if finer and d in F.FACTS[fact].dims and d not in need)
-        if extra and _small(ctx, cut):
-            dims = dims + extra
-        before = len(ctx.warnings)
-        df = compute(dims, ms, cut.start, ROW_BUDGET + 1 if extra and dims != tuple(sorted(need)) else None)
-        if df is None or len(df) > ROW_BUDGET:
-            return False
-        frame = Frame(fact, anchor, cut.grain, cut.start, cut.end, calendar, dims, None,
-                      warnings=ctx.warnings[before:])
-        del ctx.warnings[before:]  # said by _answer
-        frame.df = _name(frame, ms, df)
-        _keep(ctx, frame)
-    missing = [m for m in ms if m not in frame.cols]
-    if missing:  # the same rows grouped the same way: the same groups, more columns
-        df = compute(frame.dims, missing, frame.start, None)
+    ready = [f for f in found if all(m in f.cols for m in ms)]
+    # a frame of the cut's own grain and range can be completed (compute reads the cut's rows)
+    own = [f for f in found if (f.grain, f.start, f.end) == (cut.grain, cut.start, cut.end)]
+    if ready:
+        frame = min(ready, key=lambda f: len(f.df))
+    elif own:
+        frame = min(own, key=lambda f: len(f.df))
+        missing = [m for m in frame.cols if isinstance(m, Measure)]
+        missing = [m for m in ms if m not in missing]
+        df = compute(frame.dims, missing, None)  # the same rows grouped the same way: the same groups
         if df is None:
             return False
         on = (["period"] if frame.grain else []) + list(frame.dims)
@@ -108,15 +100,29 @@ def serve(ctx, fact: str, anchor: str, drop: tuple[str, ...], ms: list[Measure],
             [frame.df.reset_index(drop=True), renamed.reset_index(drop=True)], axis=1)
         _replace(ctx, frame, grown)
         frame = grown
+    else:
+        dims = tuple(sorted(need))
+        extra = tuple(d for d in ROLLUP_DIMS if finer and d in F.FACTS[fact].dims and d not in need)
+        if extra and _small(ctx, cut):
+            dims = dims + extra
+        before = len(ctx.warnings)
+        df = compute(dims, ms, ROW_BUDGET + 1 if dims != tuple(sorted(need)) else None)
+        if df is None or len(df) > ROW_BUDGET:
+            return False
+        frame = Frame(fact, anchor, cut.grain, cut.start, cut.end, calendar, dims, None,
+                      warnings=ctx.warnings[before:])
+        del ctx.warnings[before:]  # said by _answer
+        frame.df = _name(frame, ms, df)
+        _keep(ctx, frame)
     _answer(ctx, frame, ms, keys, filters, drop)
     return True
 
 
 def _team_from_rep(ctx, compute):
-    def wrapped(dims, ms, start, limit):
+    def wrapped(dims, ms, limit):
         if not ("team" in dims and "rep" in dims):
-            return compute(dims, ms, start, limit)
-        df = compute(tuple(d for d in dims if d != "team"), ms, start, limit)
+            return compute(dims, ms, limit)
+        df = compute(tuple(d for d in dims if d != "team"), ms, limit)
         if df is not None:
             team = df["rep"].map(ctx.rep_teams())
             df.insert(list(dims).index("team") + (1 if "period" in df.columns else 0), "team",

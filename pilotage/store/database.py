@@ -28,7 +28,7 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get("PILOTAGE_DATABASE_URL") or DEFAULT_PATH
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: the engine keeps what it learned per open database
 class Database:
     """An open database: the Ibis backend plus what writing needs."""
 

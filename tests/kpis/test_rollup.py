@@ -36,7 +36,7 @@ def _data():
 
 def _kept(ws) -> list:
     from pilotage.engine import query
-    return query._SHARED.get(id(ws.db), {}).get("rollups", [])
+    return query._SHARED.get(ws.db, {}).get("rollups", [])
 
 
 def test_team_and_company_figures_rolled_up_from_the_rep_grouping(ws):
@@ -127,3 +127,20 @@ def test_the_focus_dashboard_reads_both_ranges_from_one_monthly_pass(ws):
     assert cards["revenue"]["change"] == pytest.approx(1750 / 80 - 1)
     monthly = [f for f in _kept(ws) if f.fact == "opportunities" and f.grain == "month"]
     assert [(str(f.start), str(f.end)) for f in monthly] == [("2023-10-01", "2024-04-01")]
+
+
+def test_a_question_needing_a_measure_the_kept_monthly_grouping_lacks(ws):
+    ws.load(_data())
+    ws.kpi(["revenue"], grain="month", by=["rep"], start=JAN, end=APR)
+    df = ws.kpi(["revenue", "close_rate"], start=JAN, end=APR)
+    # 5 won of 7 closed in Jan-Mar 2024 (d1-d5 won, l1 and l2 lost)
+    assert one(df)["revenue"] == 1750 and one(df)["close_rate"] == pytest.approx(5 / 7)
+
+
+def test_a_grouping_made_for_one_teams_scope_serves_every_team(ws):
+    ws.load(_data())
+    b = ws.kpi(["deals_won"], by=["rep"], start=JAN, end=APR, filters={"team": ["B"]})
+    assert list(b["rep"]) == ["r3"] and list(b["deals_won"]) == [2]
+    everyone = ws.kpi(["deals_won"], by=["rep"], start=JAN, end=APR)
+    # r1: d1, d2; r2: d3; r3: d4, d5
+    assert dict(zip(everyone["rep"], everyone["deals_won"])) == {"r1": 2, "r2": 1, "r3": 2}
