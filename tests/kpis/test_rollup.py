@@ -143,4 +143,4 @@ def test_a_grouping_made_for_one_teams_scope_serves_every_team(ws):
     assert list(b["rep"]) == ["r3"] and list(b["deals_won"]) == [2]
     everyone = ws.kpi(["deals_won"], by=["rep"], start=JAN, end=APR)
     # r1: d1, d2; r2: d3; r3: d4, d5
-    assert dict(zip(everyone["rep"], everyone["deals_won"])) == {"r1": 2, "r2": 1, "r3": 2}
+    assert dict(zip(everyone["rep"], everyone["deals_won"], strict=True)) == {"r1": 2, "r2": 1, "r3": 2}
