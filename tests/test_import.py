@@ -51,6 +51,18 @@ def test_import_counts_types_and_normalises(ws, tmp_path):
     assert ws.kpi("revenue", start="2024-02-01", end="2024-03-01")["revenue"][0] == pytest.approx(1200.50)
 
 
+def test_postgresql_knows_the_imported_row_counts_at_once(ws, tmp_path):
+    """The planner's statistics are updated by the import itself: with none it took a just-filled table for a
+    handful of rows and nested loops (the medium demo's quota results: 6.5 s instead of 0.1 s)."""
+    if ws.db.engine != "postgres":
+        pytest.skip("PostgreSQL's planner statistics")
+    ws.import_folder(folder(tmp_path))
+    stats = dict(ws.db.fetchall("SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n "
+                                "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+                                (ws.db.schema,)))
+    assert {t: stats[t] for t in ("reps", "leads", "opportunities")} == {"reps": 2, "leads": 2, "opportunities": 2}
+
+
 def test_importing_the_same_folder_twice_changes_nothing(ws, tmp_path):
     d = folder(tmp_path)
     ws.import_folder(d)
