@@ -191,8 +191,7 @@ def focus_cards(ws: Workspace, *, start=None, end=None, filters=None, compare: s
         ranges += [P.shift_range(s, e, lag) for s, e in ranges[:2]]
     shown = [i for i in ids if i not in _unscopable(ids, user, ws)]
     if shown:  # both ranges (and their growth's earlier ones) from one pass over the records
-        query.keep(ws.db, ws.settings, shown, min(s for s, _ in ranges), max(e for _, e in ranges),
-                   scoped_filters(filters, user, ws))
+        query.keep(ws.db, ws.settings, shown, ranges, scoped_filters(filters, user, ws))
     now = kpi_query(ws, ids, start=cut.start, end=cut.end, filters=filters, user=user)
     before = kpi_query(ws, ids, start=ps, end=pe, filters=filters, user=user)
     cards = []

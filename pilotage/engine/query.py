@@ -158,10 +158,11 @@ def dimensions_of(kpi: Kpi) -> tuple[str, ...]:
 class Context:
     """What facts are built from: tables, settings, the period table of the cut."""
 
-    def __init__(self, db: Database, settings: Settings, cut: Cut):
+    def __init__(self, db: Database, settings: Settings, cut: Cut, period_rows=None):
         self.db, self.settings, self.cut = db, settings, cut
-        self.period_rows = P.periods(cut.start, cut.end, cut.grain, settings.fiscal_year_start,
-                                     settings.week_start)
+        # period_rows: (label, start, end) of each period; given, several ranges at once (see ``keep``)
+        self.period_rows = period_rows or P.periods(cut.start, cut.end, cut.grain, settings.fiscal_year_start,
+                                                    settings.week_start)
         self.periods = ibis.memtable(pd.DataFrame({
             "period": pd.to_datetime([p[0] for p in self.period_rows]),
             "p_start": pd.to_datetime([p[1] for p in self.period_rows]),
@@ -175,6 +176,9 @@ class Context:
         self._fact_warnings: dict[str, list[str]] = shared.setdefault("fact_warnings", {})
         self._tables: dict[str, ibis.Table] = shared.setdefault("tables", {})
         self.rollups: list = shared.setdefault("rollups", [])  # rollup.Frame, kept for later cuts
+        # (measure, drop, start, end, filters) -> (one-row frame, warnings): a periodic measure over a
+        # whole range, computed beforehand with other ranges in one query (``keep``)
+        self.ranges: dict = shared.setdefault("ranges", {})
         self._shared = shared
         self.warnings: list[str] = []
 
@@ -350,10 +354,15 @@ def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]], rolled
     one fact share its scan, each with its own condition (``agg(..., where=...)``). Counts and
     sums are answered from a finer aggregate kept for later cuts when possible (``rollup``)."""
     groups: dict[tuple, list[Measure]] = {}
+    whole = not ctx.cut.grain and not ctx.cut.by
     for m, drop in wanted:
         if (m, drop) in ctx.measures:
             continue
-        if not ctx.available(F.FACTS[m.fact].requires + m.requires):
+        kept = ctx.ranges.get((m, drop, ctx.cut.start, ctx.cut.end, ctx.cut.filters)) if whole else None
+        if kept is not None:
+            ctx.measures[(m, drop)], said = kept
+            ctx.warnings.extend(said)
+        elif not ctx.available(F.FACTS[m.fact].requires + m.requires):
             ctx.measures[(m, drop)] = None
         elif m.agg == "count_groups":
             ctx.measures[(m, drop)] = _count_groups(ctx, m, drop)
@@ -729,26 +738,55 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
     return result
 
 
-def keep(db: Database, settings: Settings, ids, start: dt.date, end: dt.date, filters=None) -> None:
-    """Compute the counts and sums behind ``ids`` over [start, end) into kept frames (``rollup``),
-    by month when both bounds start a month, else by day, so that the questions that follow on
-    ranges within it (the focus dashboard's period, the one it is compared with, their growth's
-    earlier periods) are rolled up from one pass instead of one pass per range."""
-    grain = "month" if start.day == 1 and end.day == 1 else "day"
-    try:
-        cut = Cut.make(ids, grain=grain, start=start, end=end, filters=filters, settings=settings)
-    except InvalidCut:  # too many days: each range is computed on its own
-        return
-    _sync(db)
-    ctx = Context(db, settings, cut)
+def keep(db: Database, settings: Settings, ids, ranges: list[tuple[dt.date, dt.date]], filters=None) -> None:
+    """Compute beforehand what ``ids`` need over each of ``ranges`` (the focus dashboard's period, the one
+    it is compared with, their growth's earlier ones) in one pass instead of one pass per range: the
+    counts and sums of event facts into a kept frame (``rollup``) over the ranges' span, by month when
+    every bound starts a month, else by day; the measures of periodic facts in one query whose table
+    of periods holds the ranges themselves."""
     wanted = []
-    for kid in cut.ids:
+    for kid in ids:
         kind = BY_ID[kid].kind
         wanted += [(m, ()) for m in measures_of(BY_ID[kid])]
         if isinstance(kind, Share):
             wanted.append((kind.measure, (kind.of,)))
-    # by period alone: a one-off command pays for no finer grouping it will not reuse
-    prefetch(ctx, [(m, d) for m, d in wanted if rollup.rollable(m)], rolled_only=True, finer=False)
+    _sync(db)
+    start, end = min(s for s, _ in ranges), max(e for _, e in ranges)
+    grain = "month" if all(d.day == 1 for r in ranges for d in r) else "day"
+    try:
+        cut = Cut.make(ids, grain=grain, start=start, end=end, filters=filters, settings=settings)
+    except InvalidCut:  # too many days: each range is computed on its own
+        cut = None
+    if cut is not None:  # by period alone: a one-off command pays for no finer grouping it will not reuse
+        prefetch(Context(db, settings, cut), [(m, d) for m, d in wanted if rollup.rollable(m)],
+                 rolled_only=True, finer=False)
+    periodic = [(m, d) for m, d in dict.fromkeys(wanted)
+                if F.FACTS[m.fact].periodic and m.agg != "count_groups"]
+    ranges = sorted(set(ranges))
+    if not periodic or len({s for s, _ in ranges}) != len(ranges):  # a range's start labels its results
+        return
+    first = Cut.make(ids, start=ranges[0][0], end=ranges[0][1], filters=filters, settings=settings)
+    ctx = Context(db, settings, first, period_rows=[(s, s, e) for s, e in ranges])
+    groups: dict[tuple, list[Measure]] = {}
+    for m, drop in periodic:
+        if ctx.available(F.FACTS[m.fact].requires + m.requires):
+            groups.setdefault((m.fact, drop), []).append(m)
+    for (fact, drop), ms in groups.items():
+        before = len(ctx.warnings)
+        df = _aggregate(ctx, fact, None, drop, ms, ["period"])
+        said = ctx.warnings[before:]
+        for s, e in ranges:
+            row = df[df["period"] == pd.Timestamp(s)]
+            for i, m in enumerate(ms):
+                if len(row):
+                    value = row[f"v{i}"].iloc[0]
+                else:  # no record in the range: what an aggregate of no row gives
+                    value = 0.0 if m.agg in ("count", "count_distinct") else np.nan
+                flags = [msg.format(n=int(row[f"f{i}_{flag}"].fillna(0).sum()))
+                         for (flag, _col), msg in F.WARNING_FLAGS.items()
+                         if f"f{i}_{flag}" in row.columns and row[f"f{i}_{flag}"].fillna(0).sum()]
+                frame = pd.DataFrame({"value": [float(value)]})
+                ctx.ranges[(m, drop, s, e, first.filters)] = (frame, said + flags)
 
 
 def row_counts(db: Database) -> dict[str, int]:

@@ -144,3 +144,23 @@ def test_a_grouping_made_for_one_teams_scope_serves_every_team(ws):
     everyone = ws.kpi(["deals_won"], by=["rep"], start=JAN, end=APR)
     # r1: d1, d2; r2: d3; r3: d4, d5
     assert dict(zip(everyone["rep"], everyone["deals_won"], strict=True)) == {"r1": 2, "r2": 1, "r3": 2}
+
+
+def test_the_focus_dashboards_churn_of_both_ranges_from_one_query(ws):
+    """Contracts: X 2023-01-01 -> 2024-02-15, Y 2023-01-01 -> 2023-11-15, Z 2023-01-01 -> open.
+    Oct-Dec 2023: X, Y, Z active on Oct 1st, Y's last contract ends in it: 1 / 3.
+    Jan-Mar 2024: X, Z active on Jan 1st (Y ended), X's ends in it: 1 / 2."""
+    from pilotage import service
+    from pilotage.engine import query
+
+    def contract(i, account, end=None):
+        return {"contract_id": i, "account_id": account, "start_date": "2023-01-01", "end_date": end}
+
+    ws.load({"accounts": [{"account_id": a, "name": a} for a in "XYZ"],
+             "contracts": [contract("cx", "X", "2024-02-15"), contract("cy", "Y", "2023-11-15"),
+                           contract("cz", "Z")]})
+    card = service.focus_cards(ws, start=JAN, end=APR, ids=["churn_rate"])[0]
+    assert card["value"] == pytest.approx(1 / 2) and card["previous"] == pytest.approx(1 / 3)
+    assert card["numerator"] == 1 and card["denominator"] == 2
+    kept = {(str(s), str(e)) for (_m, _d, s, e, _f) in query._SHARED[ws.db]["ranges"]}
+    assert kept == {("2023-10-01", "2024-01-01"), ("2024-01-01", "2024-04-01")}
