@@ -20,6 +20,10 @@ Pairs, each interleaved per repetition so both sides see the same load:
 - ``dashboard``: ``pilotage dashboard`` for 2024 ÷ the same hand-written SQL (target ≤ 1.3×);
 - ``--help``: ``pilotage --help`` ÷ ``python -c pass`` (the interpreter alone; target < 0.3 s).
 
+``--incremental`` (after a run at the same scale): December 2024 again one month later with new ids
+imported into a copy of the workspace, then ``pilotage dashboard`` over the 12 months to the new one,
+against the same dashboard before that import.
+
 The machine may be shared (the figures in the README were taken with other jobs running on its
 2 cores): read the ratios, and CPU time rather than wall time when the load is high.
 """
@@ -101,6 +105,59 @@ def generate(scale: str, out: Path) -> Path:
         con.execute(f"COPY ({q}) TO '{folder / name}.csv' (HEADER, DATE_FORMAT '%Y-%m-%d', "
                     "TIMESTAMP_FORMAT '%Y-%m-%d %H:%M:%S')")
     return folder
+
+
+def one_more_month(folder: Path, out: Path) -> Path:
+    """December 2024's leads, deals and activities again one month later with new ids (their links to
+    leads, deals and accounts kept): the folder a user imports into an existing workspace each month."""
+    import duckdb
+
+    extra = out / "one-more-month"
+    if (extra / "activities.csv").exists():
+        return extra
+    extra.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    for table, anchor, key in (("leads", "created_at", "lead_id"), ("opportunities", "created_at", "opportunity_id"),
+                               ("activities", "occurred_at", "activity_id")):
+        src = f"read_csv('{folder / table}.csv')"
+        cols = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+        sel = ", ".join(f"{c} || '_m' AS {c}" if c == key else
+                        f"{c} + INTERVAL 1 MONTH AS {c}" if t in ("TIMESTAMP", "DATE") else c for c, t, *_ in cols)
+        con.execute(f"COPY (SELECT {sel} FROM {src} WHERE {anchor} >= TIMESTAMP '2024-12-01') TO "
+                    f"'{extra / table}.csv' (HEADER, DATE_FORMAT '%Y-%m-%d', TIMESTAMP_FORMAT '%Y-%m-%d %H:%M:%S')")
+    return extra
+
+
+def run_incremental(scale: str, reps: int) -> list[tuple]:
+    """One more month imported into the workspace, then the first dashboard, against the same dashboard
+    on the workspace as it was (both fresh processes): in proportion to the new rows, or to the history?"""
+    work = HERE / ".data" / "engine" / scale
+    folder = generate(scale, work)
+    extra = one_more_month(folder, work)
+    db = work / "pilotage.duckdb"
+    if not db.exists():
+        raise SystemExit(f"run `bench_engine.py {scale}` first: it imports {folder} into {db}")
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-engine-inc-{scale}-"))
+    res: dict[str, list[dict]] = {}
+    dash = ["dashboard", "--from", "2024-02-01", "--to", "2025-02-01", "--lang", "en"]
+    p = str(tmp / "p.duckdb")
+    for _ in range(reps):
+        shutil.copy(db, p)
+        res.setdefault("dashboard before", []).append(child([str(BIN / "pilotage"), *dash, "--db", p]))
+        res.setdefault("import one more month", []).append(
+            child([str(BIN / "pilotage"), "import", str(extra), "--db", p]))
+        res.setdefault("first dashboard after", []).append(child([str(BIN / "pilotage"), *dash, "--db", p]))
+    shutil.rmtree(tmp, ignore_errors=True)
+    n_new = sum(sum(1 for _ in open(f)) - 1 for f in extra.glob("*.csv"))
+    n_all = sum(sum(1 for _ in open(f)) - 1 for f in folder.glob("*.csv"))
+    med = {k: {m: statistics.median(x[m] for x in v) for m in ("wall", "cpu", "rss")} for k, v in res.items()}
+    print(f"\n[{scale}] one more month: {n_new:,} new rows on {n_all:,} ({n_new / n_all:.1%}); medians of {reps}")
+    for k, m in med.items():
+        print(f"    {k:<28} {m['wall']:6.2f} s wall {m['cpu']:6.2f} s cpu {m['rss']:6.0f} MB")
+    b, a = med["dashboard before"], med["first dashboard after"]
+    print(f"    first dashboard after ÷ before: {a['wall'] / b['wall']:.2f}x wall (in proportion to the new rows: "
+          f"{1 + n_new / n_all:.2f}x at most)")
+    return []
 
 
 # --------------------------------------------------------------------------- the two sides
@@ -216,7 +273,8 @@ def child(argv: list[str], before: str | None = None) -> dict:
     """Run a fresh process; its wall time, CPU time and peak RSS (MB)."""
     t = time.perf_counter()
     env = dict(os.environ, PYTHONPATH=before) if before else None  # another checkout's pilotage
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # ``python -c`` puts the working directory first on sys.path: run the other checkout from its own
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=before)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
     err = p.stderr.read().decode(errors="replace")
@@ -303,7 +361,13 @@ def main() -> None:
     ap.add_argument("--folder", type=Path, help="a canonical folder to bench instead of generated data")
     ap.add_argument("--before", help="another checkout of Pilotage (e.g. a worktree of main) measured in the "
                                      "same run, interleaved, for before/after figures")
+    ap.add_argument("--incremental", action="store_true",
+                    help="only: import one more month into the workspace of each scale, then the first dashboard")
     a = ap.parse_args()
+    if a.incremental:
+        for s in a.scales:
+            run_incremental(s, a.reps)
+        return
     rows = [row for s in a.scales for row in run_scale(s, a.folder, a.reps, a.before)]
     print(f"\nmedians of {a.reps} fresh processes, {os.cpu_count()} cores (shared: compare ratios)")
     print(f"{'':3} {'':50} {'wall':>6} {'cpu':>6} {'peak':>6}   pilotage | baseline")

@@ -175,10 +175,11 @@ class Context:
         self._materialized: dict[str, ibis.Table] = shared["facts"]
         self._fact_warnings: dict[str, list[str]] = shared.setdefault("fact_warnings", {})
         self._tables: dict[str, ibis.Table] = shared.setdefault("tables", {})
-        self.rollups: list = shared.setdefault("rollups", [])  # rollup.Frame, kept for later cuts
+        kept = _kept(db, shared.get("version"))
+        self.rollups: list = kept["rollups"]  # rollup.Frame, kept for later cuts
         # (measure, drop, start, end, filters) -> (one-row frame, warnings): a periodic measure over a
         # whole range, computed beforehand with other ranges in one query (``keep``)
-        self.ranges: dict = shared.setdefault("ranges", {})
+        self.ranges: dict = kept["ranges"]
         self._shared = shared
         self.warnings: list[str] = []
 
@@ -243,13 +244,16 @@ class Context:
         """The columns of ``fact`` a query of measures ``ms`` per ``keys`` reads (None: not prunable)."""
         if not F.FACTS[fact].prunable:
             return None
-        full = self.fact(fact)
         cols = {k for k in keys if k != "period"} | {d for d, _ in self.cut.filters if d not in drop}
         for m in ms:
             cols |= {c for c in (m.anchor, m.column) if c is not None}
             if m.where is not None:
-                cols |= {op.name for op in m.where(full).op().find(ibis_ops.Field) if op.rel == full.op()}
-        return frozenset(c for c in cols if c in full.columns)
+                if (fact, m.where) not in _WHERE_COLUMNS:  # the same for any data: learned once per process
+                    full = self.fact(fact)
+                    _WHERE_COLUMNS[(fact, m.where)] = frozenset(
+                        op.name for op in m.where(full).op().find(ibis_ops.Field) if op.rel == full.op())
+                cols |= _WHERE_COLUMNS[(fact, m.where)]
+        return frozenset(cols)
 
     def achieved(self, quotas: ibis.Table) -> ibis.Table:
         """Per quota: the value of its metric's KPI for the rep over the quota's own period."""
@@ -281,9 +285,37 @@ class Context:
         return out
 
 
+_WHERE_COLUMNS: dict[tuple, frozenset[str]] = {}  # (fact, a measure's condition) -> the columns it reads
+
 # per open database (weakly: a closed one's entry goes with it, never inherited by a new object at the
 # same address): which tables have rows, materialised facts, kept groupings
 _SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+# What the engine keeps in pandas per data version (rollup frames, whole-range periodic measures): by
+# database, shared by a server's readers with the workspace's own database (``share_kept``), the current
+# version and the one before (a reader may still hold the previous snapshot during an import).
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # db -> {version: {"rollups", "ranges"}}
+
+
+def share_kept(reader: Database, owner: Database) -> None:
+    """``reader`` (a server's reading connection) shares what is kept per data version with ``owner``."""
+    _KEPT[reader] = _KEPT.setdefault(owner, {})
+
+
+def _kept(db: Database, version) -> dict:
+    by_version = _KEPT.setdefault(db, {})
+    store = by_version.get(version)
+    if store is None:
+        store = by_version.setdefault(version, {"rollups": [], "ranges": {}})
+        for old in sorted((v for v in by_version.copy() if v is not None), reverse=True)[2:]:
+            by_version.pop(old, None)
+    return store
+
+
+def kept(db: Database) -> dict:
+    """What is kept for the data version ``db`` last saw: ``rollups`` (frames) and ``ranges``."""
+    return _kept(db, _SHARED.get(db, {}).get("version"))
 
 
 def data_version(db: Database) -> int:
@@ -310,8 +342,12 @@ def _sync(db: Database) -> None:
     _SHARED.setdefault(db, {"rows": {}, "facts": {}})["version"] = version
 
 
-def forget_row_counts(db: Database) -> None:
-    """After a write: forget what was learned of the data (row presence, materialised facts)."""
+def forget_row_counts(db: Database, kept: bool = True) -> None:
+    """After a write: forget what was learned of the data (row presence, materialised facts) and, unless
+    ``kept`` is False (a server's reader seeing a new version: what is kept is per version already), what
+    was kept per data version, for every reader sharing it."""
+    if kept and db in _KEPT:
+        _KEPT[db].clear()
     shared = _SHARED.pop(db, None)
     for name in (shared or {}).get("facts", {}):
         try:

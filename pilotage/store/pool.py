@@ -61,6 +61,9 @@ class ReaderPool:
             rdb.raw.execute(f"SET statement_timeout = {int(self.read_seconds * 1000)}")
             reader = Workspace(rdb)
         reader.seen_version = None
+        from pilotage.engine import query
+
+        query.share_kept(reader.db, db)  # frames computed by one reader serve the others (same data version)
         return reader
 
     def _checkout(self):
@@ -108,7 +111,7 @@ class ReaderPool:
                 version = query.data_version(db)
                 if r.seen_version != version:  # data or settings changed since this reader last looked
                     r._settings = None
-                    query.forget_row_counts(db)
+                    query.forget_row_counts(db, kept=False)
                     r.seen_version = version
                 yield r, version
             except Exception as exc:
@@ -127,7 +130,7 @@ class ReaderPool:
                 ok = False
             if not ok:  # temporary facts built in a rolled-back transaction are gone: forget them
                 try:
-                    query.forget_row_counts(db)
+                    query.forget_row_counts(db, kept=False)  # a read changed no data: kept frames hold
                 except Exception:  # noqa: BLE001
                     pass
                 r.seen_version = None

@@ -36,7 +36,7 @@ def _data():
 
 def _kept(ws) -> list:
     from pilotage.engine import query
-    return query._SHARED.get(ws.db, {}).get("rollups", [])
+    return query.kept(ws.db)["rollups"]
 
 
 def test_team_and_company_figures_rolled_up_from_the_rep_grouping(ws):
@@ -162,5 +162,31 @@ def test_the_focus_dashboards_churn_of_both_ranges_from_one_query(ws):
     card = service.focus_cards(ws, start=JAN, end=APR, ids=["churn_rate"])[0]
     assert card["value"] == pytest.approx(1 / 2) and card["previous"] == pytest.approx(1 / 3)
     assert card["numerator"] == 1 and card["denominator"] == 2
-    kept = {(str(s), str(e)) for (_m, _d, s, e, _f) in query._SHARED[ws.db]["ranges"]}
+    kept = {(str(s), str(e)) for (_m, _d, s, e, _f) in query.kept(ws.db)["ranges"]}
     assert kept == {("2023-10-01", "2024-01-01"), ("2024-01-01", "2024-04-01")}
+
+
+def test_a_grouping_kept_by_one_server_reader_serves_the_others(duck):
+    from pilotage.store.pool import ReaderPool
+
+    duck.load(_data())
+    pool = ReaderPool(duck, size=2)
+    with pool.reader() as (one, _), pool.reader() as (other, _):  # two connections at once
+        one.kpi(["revenue"], grain="month", by=["rep"], start=JAN, end=APR)
+        kept = len(query_kept(other))
+        assert kept >= 1
+        by_team = other.kpi(["revenue"], by=["team"], start=JAN, end=APR)
+        assert dict(zip(by_team["team"], by_team["revenue"], strict=True)) == {"A": 350, "B": 1400}
+        assert len(query_kept(other)) == kept  # rolled up from the first reader's grouping
+    duck.load({"opportunities": [opp("d6", "won", owner="r2", closed_at="2024-03-02 10:00:00", amount=5)]})
+    with pool.reader() as (reader, _):  # a new data version: nothing kept from the previous one is served
+        by_team = reader.kpi(["revenue"], by=["team"], start=JAN, end=APR)
+        assert dict(zip(by_team["team"], by_team["revenue"], strict=True)) == {"A": 355, "B": 1400}
+    pool.close()
+
+
+def query_kept(ws) -> list:
+    from pilotage.engine import query
+
+    query._sync(ws.db)
+    return query.kept(ws.db)["rollups"]
