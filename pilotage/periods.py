@@ -90,12 +90,19 @@ class Reference:
 
 def data_end(ws) -> dt.date | None:
     """The date of the latest record (deal created or closed, lead, activity, order)."""
-    from pilotage.engine.query import row_counts
+    from pilotage.engine import query
 
-    counts = row_counts(ws.db)
+    query._sync(ws.db)
+    kept = query.kept(ws.db)  # learned once per data version (the dashboard asks it twice)
+    if "data_end" not in kept:
+        kept["data_end"] = _data_end(ws)
+    return kept["data_end"]
+
+
+def _data_end(ws) -> dt.date | None:
     latest = None
     for table, col in RECENCY:
-        if not counts.get(table):
+        if not ws.db.has_rows(table):  # not a count of every table
             continue
         v = ws.db.table(table)[col].max().execute()
         if v is None or v != v:
@@ -173,10 +180,8 @@ def maturity_days(ws, kpi_id: str) -> int | None:
     cohort KPI, or fewer than 10 outcomes to learn from."""
     if kpi_id not in COHORT_KPIS:
         return None
-    from pilotage.engine.query import row_counts
-
     table, start_col, outcomes = COHORT_KPIS[kpi_id]
-    if not row_counts(ws.db).get(table):
+    if not ws.db.has_rows(table):  # not a count of every table (a second on PostgreSQL at a million rows)
         return None
     import ibis
 

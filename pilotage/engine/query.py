@@ -805,7 +805,8 @@ def keep(db: Database, settings: Settings, ids, ranges: list[tuple[dt.date, dt.d
     ctx = Context(db, settings, first, period_rows=[(s, s, e) for s, e in ranges])
     groups: dict[tuple, list[Measure]] = {}
     for m, drop in periodic:
-        if ctx.available(F.FACTS[m.fact].requires + m.requires):
+        done = all((m, drop, s, e, first.filters) in ctx.ranges for s, e in ranges)
+        if not done and ctx.available(F.FACTS[m.fact].requires + m.requires):
             groups.setdefault((m.fact, drop), []).append(m)
     for (fact, drop), ms in groups.items():
         before = len(ctx.warnings)
