@@ -801,7 +801,10 @@ def keep(db: Database, settings: Settings, ids, ranges: list[tuple[dt.date, dt.d
     ranges = sorted(set(ranges))
     if not periodic or len({s for s, _ in ranges}) != len(ranges):  # a range's start labels its results
         return
-    first = Cut.make(ids, start=ranges[0][0], end=ranges[0][1], filters=filters, settings=settings)
+    try:
+        first = Cut.make(ids, start=ranges[0][0], end=ranges[0][1], filters=filters, settings=settings)
+    except InvalidCut:  # the questions themselves will say why
+        return
     ctx = Context(db, settings, first, period_rows=[(s, s, e) for s, e in ranges])
     groups: dict[tuple, list[Measure]] = {}
     for m, drop in periodic:
