@@ -125,6 +125,8 @@ def one_more_month(folder: Path, out: Path) -> Path:
                         f"{c} + INTERVAL 1 MONTH AS {c}" if t in ("TIMESTAMP", "DATE") else c for c, t, *_ in cols)
         con.execute(f"COPY (SELECT {sel} FROM {src} WHERE {anchor} >= TIMESTAMP '2024-12-01') TO "
                     f"'{extra / table}.csv' (HEADER, DATE_FORMAT '%Y-%m-%d', TIMESTAMP_FORMAT '%Y-%m-%d %H:%M:%S')")
+    for small in ("teams", "reps", "stages"):  # the folder's required reference files, unchanged
+        shutil.copy(folder / f"{small}.csv", extra / f"{small}.csv")
     return extra
 
 

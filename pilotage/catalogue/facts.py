@@ -117,6 +117,11 @@ def _wants(needs, *cols) -> bool:
     return needs is None or any(c in needs for c in cols)
 
 
+def _plus(needs, *cols) -> frozenset[str] | None:
+    """What a fact built on another needs of it: its own needs and the columns it reads itself."""
+    return None if needs is None else frozenset(needs) | set(cols)
+
+
 @fact("activities", REP_DIMS, ["activities"], prunable=True, team_from_rep=True,
       show=("activity_id", "type", "occurred_at", "rep", "opportunity_id", "views", "likes"))
 def activities(ctx, needs=None):
@@ -208,11 +213,11 @@ def _reached(ctx):
     return cur.union(hist).group_by("opp").aggregate(reached=_.p.max())
 
 
-@fact("stage_trials", OPP_DIMS, ["opportunities", "stages"],
+@fact("stage_trials", OPP_DIMS, ["opportunities", "stages"], prunable=True, team_from_rep=True,
       show=("opportunity_id", "pipeline", "stage", "reached", "advanced", "status"))
-def stage_trials(ctx):
+def stage_trials(ctx, needs=None):
     """One row per opportunity and stage it reached (but its pipeline's last): did it reach the next?"""
-    opp = ctx.fact("opportunities").drop("stage")
+    opp = ctx.fact("opportunities", _plus(needs, "opportunity_id", "pipeline")).drop("stage")
     st = ctx.t("stages")
     last = st.group_by(l_pipeline=st.pipeline).aggregate(last_pos=st.position.max())
     steps = st.join(last, st.pipeline == last.l_pipeline).filter(_.position < _.last_pos) \
@@ -392,11 +397,11 @@ def quotas(ctx):
 
 
 # --------------------------------------------------------------------------- periodic facts
-@fact("open_at_end", OPP_DIMS, ["opportunities"], periodic=True,
+@fact("open_at_end", OPP_DIMS, ["opportunities"], periodic=True, prunable=True,
       show=("opportunity_id", "rep", "created_at", "stage", "amount", "probability", "weighted"))
-def open_at_end(ctx):
+def open_at_end(ctx, needs=None):
     """Opportunities open at the end of each period (created before it, not closed before it)."""
-    o = ctx.fact("opportunities")
+    o = ctx.fact("opportunities", _plus(needs, "created_at", "status", "closed_at", "pipeline", "stage", "amount"))
     p = ctx.periods
     j = o.join(p, [o.created_at < p.p_end, (o.status == "open") | (o.closed_at >= p.p_end)])
     if ctx.has_rows("stages"):
