@@ -117,6 +117,20 @@ def _wants(needs, *cols) -> bool:
     return needs is None or any(c in needs for c in cols)
 
 
+def _owner_and_account(ctx, j, needs, cols: list[str]):
+    """``j`` (a table with ``owner_rep_id`` and ``account_id``) joined to its owner's team and its account's
+    segment, region and industry when ``needs`` reads them; the columns to select with them."""
+    if _wants(needs, "team"):
+        rt = _rep_team(ctx)
+        j = j.left_join(rt, j.owner_rep_id == rt.rep_key)
+        cols = [*cols, "team"]
+    if _wants(needs, *ACCOUNT_DIMS):
+        ad = _account_dims(ctx)
+        j = j.left_join(ad, j.account_id == ad.account_key)
+        cols = [*cols, *ACCOUNT_DIMS]
+    return j, cols
+
+
 def _plus(needs, *cols) -> frozenset[str] | None:
     """What a fact built on another needs of it: its own needs and the columns it reads itself."""
     return None if needs is None else frozenset(needs) | set(cols)
@@ -140,16 +154,8 @@ def activities(ctx, needs=None):
       show=("lead_id", "created_at", "source", "rep", "qualified_at", "converted_at"))
 def leads(ctx, needs=None):
     """Leads with their owner's team and their account's segment, region and industry."""
-    j = ctx.t("leads")
-    cols = ["lead_id", "created_at", "qualified_at", "converted_at", "disqualified_at", "source", "account_id"]
-    if _wants(needs, "team"):
-        rt = _rep_team(ctx)
-        j = j.left_join(rt, j.owner_rep_id == rt.rep_key)
-        cols.append("team")
-    if _wants(needs, *ACCOUNT_DIMS):
-        ad = _account_dims(ctx)
-        j = j.left_join(ad, j.account_id == ad.account_key)
-        cols += ACCOUNT_DIMS
+    j, cols = _owner_and_account(ctx, ctx.t("leads"), needs, [
+        "lead_id", "created_at", "qualified_at", "converted_at", "disqualified_at", "source", "account_id"])
     return j.select(*cols, campaign=j.campaign_id, rep=j.owner_rep_id)
 
 
@@ -164,19 +170,11 @@ def opportunities(ctx, needs=None):
     ``cycle_days``: calendar days from the lead's creation (else the opportunity's) to the close.
     ``has_content``: at least one content_share activity is linked to it.
     """
-    j = ctx.t("opportunities")
-    cols = ["opportunity_id", "lead_id", "account_id", "created_at", "closed_at", "proposal_sent_at",
-            "expected_close_date", "forecast_category", "status", "stage", "pipeline", "kind",
-            "amount", "cost", "currency", "lost_reason"]
+    j, cols = _owner_and_account(ctx, ctx.t("opportunities"), needs, [
+        "opportunity_id", "lead_id", "account_id", "created_at", "closed_at", "proposal_sent_at",
+        "expected_close_date", "forecast_category", "status", "stage", "pipeline", "kind",
+        "amount", "cost", "currency", "lost_reason"])
     lead = has_content = None
-    if _wants(needs, "team"):
-        rt = _rep_team(ctx)
-        j = j.left_join(rt, j.owner_rep_id == rt.rep_key)
-        cols.append("team")
-    if _wants(needs, *ACCOUNT_DIMS):
-        ad = _account_dims(ctx)
-        j = j.left_join(ad, j.account_id == ad.account_key)
-        cols += ACCOUNT_DIMS
     if _wants(needs, "campaign", "source", "cycle_days"):
         ld = ctx.t("leads")
         lead = ld.select(l_key=ld.lead_id, l_created=ld.created_at, l_campaign=ld.campaign_id, l_source=ld.source)

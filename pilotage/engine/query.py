@@ -191,10 +191,8 @@ class Context:
         return self._shared["rep_teams"]
 
     def rep_count(self) -> int:
-        """Rows of ``reps`` (bounds the size of a grouping by rep), learned once per state of the data."""
-        if "rep_count" not in self._shared:
-            self._shared["rep_count"] = int(self.db.fetchall(f"SELECT COUNT(*) FROM {self.db.q('reps')}")[0][0])
-        return self._shared["rep_count"]
+        """Rows of ``reps`` (bounds the size of a grouping by rep)."""
+        return len(self.rep_teams())
 
     def t(self, name: str) -> ibis.Table:
         if name not in self._tables:  # Ibis reads the table's schema from the database each time
@@ -422,10 +420,7 @@ def prefetch(ctx: Context, wanted: list[tuple[Measure, tuple[str, ...]]], rolled
             continue
         df = _aggregate(ctx, fact, anchor, drop, ms, keys)
         for i, m in enumerate(ms):
-            for (flag, _col), msg in F.WARNING_FLAGS.items():
-                n = int(df[f"f{i}_{flag}"].fillna(0).sum()) if f"f{i}_{flag}" in df.columns else 0
-                if n:
-                    ctx.warnings.append(msg.format(n=n))
+            ctx.warnings.extend(_flagged(df, i))
             ctx.measures[(m, drop)] = df[[*keys, f"v{i}"]].rename(columns={f"v{i}": "value"})
 
 
@@ -456,6 +451,16 @@ def _aggregate(ctx: Context, fact: str, anchor: str | None, drop: tuple[str, ...
     if limit is not None:
         expr = expr.limit(limit)
     return _execute(expr, keys, values=list(aggs))
+
+
+def _flagged(df: pd.DataFrame, i: int) -> list[str]:
+    """The warnings for the rows a flag marks in measure ``i`` of an ``_aggregate`` result."""
+    out = []
+    for (flag, _col), msg in F.WARNING_FLAGS.items():
+        n = int(df[f"f{i}_{flag}"].fillna(0).sum()) if f"f{i}_{flag}" in df.columns else 0
+        if n:
+            out.append(msg.format(n=n))
+    return out
 
 
 def _count_groups(ctx: Context, m: Measure, drop: tuple[str, ...]) -> pd.DataFrame:
@@ -734,19 +739,11 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
     _sync(db)
     ctx = Context(db, settings, cut)
     keys = cut.keys
-    wanted = []
-    for kid in cut.ids:
-        k = BY_ID[kid].kind
-        if not isinstance(k, Growth):
-            wanted += [(m, ()) for m in measures_of(BY_ID[kid])]
-        if isinstance(k, Share):
-            wanted.append((k.measure, (k.of,)))
+    wanted = _wanted(cut.ids, growth=False)
     wide = _growth_start(ctx)
     if wide is not None:  # one pass from the earliest period a growth compares with serves both ranges
         wctx = Context(db, settings, Cut(cut.ids, cut.grain, cut.by, wide, cut.end, cut.filters))
-        growth = [(m, ()) for kid in cut.ids if isinstance(BY_ID[kid].kind, Growth)
-                  for m in measures_of(BY_ID[kid])]
-        prefetch(wctx, [(m, d) for m, d in growth + wanted if rollup.rollable(m)], rolled_only=True)
+        prefetch(wctx, [(m, d) for m, d in _wanted(cut.ids) if rollup.rollable(m)], rolled_only=True)
     prefetch(ctx, wanted)  # one query per fact and anchor for all the KPIs asked
     frames = {kid: kpi_frame(ctx, BY_ID[kid]) for kid in cut.ids}
     combos = None
@@ -774,18 +771,26 @@ def run(db: Database, settings: Settings, cut: Cut) -> pd.DataFrame:
     return result
 
 
+def _wanted(ids, growth: bool = True) -> list[tuple[Measure, tuple[str, ...]]]:
+    """(measure, dimensions set aside) for every measure behind ``ids``; a growth's base measures
+    only with ``growth`` (``run`` computes them over the growth's own wider range)."""
+    wanted = []
+    for kid in ids:
+        kind = BY_ID[kid].kind
+        if growth or not isinstance(kind, Growth):
+            wanted += [(m, ()) for m in measures_of(BY_ID[kid])]
+        if isinstance(kind, Share):
+            wanted.append((kind.measure, (kind.of,)))
+    return wanted
+
+
 def keep(db: Database, settings: Settings, ids, ranges: list[tuple[dt.date, dt.date]], filters=None) -> None:
     """Compute beforehand what ``ids`` need over each of ``ranges`` (the focus dashboard's period, the one
     it is compared with, their growth's earlier ones) in one pass instead of one pass per range: the
     counts and sums of event facts into a kept frame (``rollup``) over the ranges' span, by month when
     every bound starts a month, else by day; the measures of periodic facts in one query whose table
     of periods holds the ranges themselves."""
-    wanted = []
-    for kid in ids:
-        kind = BY_ID[kid].kind
-        wanted += [(m, ()) for m in measures_of(BY_ID[kid])]
-        if isinstance(kind, Share):
-            wanted.append((kind.measure, (kind.of,)))
+    wanted = _wanted(ids)
     _sync(db)
     start, end = min(s for s, _ in ranges), max(e for _, e in ranges)
     grain = "month" if all(d.day == 1 for r in ranges for d in r) else "day"
@@ -822,11 +827,8 @@ def keep(db: Database, settings: Settings, ids, ranges: list[tuple[dt.date, dt.d
                     value = row[f"v{i}"].iloc[0]
                 else:  # no record in the range: what an aggregate of no row gives
                     value = 0.0 if m.agg in ("count", "count_distinct") else np.nan
-                flags = [msg.format(n=int(row[f"f{i}_{flag}"].fillna(0).sum()))
-                         for (flag, _col), msg in F.WARNING_FLAGS.items()
-                         if f"f{i}_{flag}" in row.columns and row[f"f{i}_{flag}"].fillna(0).sum()]
                 frame = pd.DataFrame({"value": [float(value)]})
-                ctx.ranges[(m, drop, s, e, first.filters)] = (frame, said + flags)
+                ctx.ranges[(m, drop, s, e, first.filters)] = (frame, said + _flagged(row, i))
 
 
 def row_counts(db: Database) -> dict[str, int]:

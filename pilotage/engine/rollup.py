@@ -87,8 +87,7 @@ def serve(ctx, fact: str, anchor: str, drop: tuple[str, ...], ms: list[Measure],
         frame = min(ready, key=lambda f: len(f.df))
     elif own:
         frame = min(own, key=lambda f: len(f.df))
-        missing = [m for m in frame.cols if isinstance(m, Measure)]
-        missing = [m for m in ms if m not in missing]
+        missing = [m for m in ms if m not in frame.cols]
         df = compute(frame.dims, missing, None)  # the same rows grouped the same way: the same groups
         if df is None:
             return False
